@@ -1,0 +1,177 @@
+"""Rules a sweep file must follow that JSON Schema cannot say (or says badly).
+
+W&B's validator lets several of these through and the sweep then fails when runs start
+(a grid over a continuous parameter, bayes without a metric). sweeper refuses them at
+registration, where the user is still looking.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .problems import Problem, describe, did_you_mean
+from .space import BOUNDED, DEPRECATED, DISCRETE, DISTRIBUTIONS, LOG_SCALED, flat_key, infer_distribution
+
+_NUMBER_KEYS = ("min", "max", "mu", "sigma", "q", "a", "b")
+_PARAM_KEYS = ("distribution", "value", "values", "probabilities", "min", "max", "mu",
+               "sigma", "q", "a", "b", "parameters")
+MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
+KNOWN_MACROS = {"env", "interpreter", "program", "args", "args_no_equals", "args_no_hyphens",
+                "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_json",
+                "args_json_file"}
+
+
+def _num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_parameters(params, path, skip: set) -> list[Problem]:
+    """Semantic problems of a `parameters:` mapping, recursing into nested ones."""
+    out: list[Problem] = []
+    if not isinstance(params, dict):
+        return out
+    for name, spec in params.items():
+        here = path + (name,)
+        if here in skip or not isinstance(spec, dict):
+            continue
+        out += _check_parameter(spec, here, skip)
+    return out
+
+
+def _check_parameter(spec: dict, here: tuple, skip: set) -> list[Problem]:
+    out: list[Problem] = []
+    if "parameters" in spec:
+        others = sorted(k for k in spec if k != "parameters")
+        if others:
+            out.append(Problem(here, f"a parameter with nested 'parameters' takes no other keys; found {', '.join(others)}"))
+        return out + check_parameters(spec["parameters"], here + ("parameters",), skip)
+
+    dist = infer_distribution(spec)
+    if dist is None:
+        if "min" in spec or "max" in spec:
+            missing = "max" if "min" in spec else "min"
+            return [Problem(here, f"'{missing}' is missing: a range needs both min and max")]
+        return [Problem(here, "expected one of: value, values, min and max, distribution, or parameters; "
+                              f"found {', '.join(sorted(spec)) or 'an empty mapping'}")]
+    if dist in DEPRECATED:
+        return [_deprecated(spec, here, dist)]
+    if dist not in DISTRIBUTIONS:  # the schema reports it
+        return out
+    takes, requires, _ = DISTRIBUTIONS[dist]
+    if dist == "categorical" and "probabilities" in spec:
+        requires = ("values", "probabilities")
+    for key in spec:
+        if key != "distribution" and key not in takes and key in _PARAM_KEYS:
+            out.append(Problem(here + (key,), f"'{key}' does not apply to distribution {dist} "
+                                              f"(it takes: {', '.join(takes)})"))
+    for key in requires:
+        if key not in spec:
+            out.append(Problem(here, f"distribution {dist} needs '{key}'"))
+    if out:
+        return out
+
+    if dist == "int_uniform":
+        for key in ("min", "max"):
+            v = spec[key]
+            if _num(v) and not float(v).is_integer():
+                out.append(Problem(here + (key,), f"int_uniform needs integer bounds; found {describe(v)}"))
+    if dist in BOUNDED and _num(spec.get("min")) and _num(spec.get("max")):
+        if not spec["min"] < spec["max"]:
+            out.append(Problem(here + ("min",), f"min must be below max; found min {spec['min']} and max {spec['max']}"))
+        if dist in LOG_SCALED and spec["min"] <= 0:
+            out.append(Problem(here + ("min",), f"{dist} needs min > 0 (it is a bound on the value, "
+                                                f"not its logarithm); found {spec['min']}"))
+    if "probabilities" in spec and isinstance(spec.get("values"), list) and isinstance(spec["probabilities"], list):
+        p, v = spec["probabilities"], spec["values"]
+        if len(p) != len(v):
+            out.append(Problem(here + ("probabilities",), f"expected {len(v)} probabilities, one per value; found {len(p)}"))
+        elif all(_num(x) for x in p) and not math.isclose(sum(p), 1.0, abs_tol=1e-6):
+            out.append(Problem(here + ("probabilities",), f"probabilities must sum to 1; they sum to {sum(p):g}"))
+    return out
+
+
+def _deprecated(spec, here, dist) -> Problem:
+    new = DEPRECATED[dist]
+    hint = ""
+    if _num(spec.get("min")) and _num(spec.get("max")):
+        lo, hi = math.exp(spec["min"]), math.exp(spec["max"])
+        if dist == "inv_log_uniform":
+            lo, hi = math.exp(-spec["max"]), math.exp(-spec["min"])
+        hint = f": here that is min: {lo:.6g}, max: {hi:.6g}"
+    return Problem(here + ("distribution",),
+                   f"distribution '{dist}' takes min and max as natural logarithms and is deprecated; "
+                   f"use '{new}' with the values themselves{hint}")
+
+
+def leaf_specs(params, path=()):
+    """(path, spec) of every leaf parameter, nested ones included, for well-formed input."""
+    if not isinstance(params, dict):
+        return
+    for name, spec in params.items():
+        if not isinstance(spec, dict):
+            continue
+        if "parameters" in spec:
+            yield from leaf_specs(spec["parameters"], path + (name,))
+        else:
+            yield path + (name,), spec
+
+
+def check_sweep(cfg: dict, skip: set) -> list[Problem]:
+    """Rules across the whole file: method against parameters, metric, early_terminate, command."""
+    out: list[Problem] = []
+    params = cfg.get("parameters")
+    out += check_parameters(params, ("parameters",), skip)
+
+    leaves = list(leaf_specs(params))
+    seen: dict[str, tuple] = {}
+    for path, _ in leaves:
+        key = flat_key(path)
+        if key in seen:
+            out.append(Problem(("parameters",) + path, f"the flattened name '{key}' is also used by "
+                                                       f"parameters.{'.parameters.'.join(seen[key])}"))
+        seen[key] = path
+
+    method = cfg.get("method")
+    if method == "grid":
+        for path, spec in leaves:
+            dist = infer_distribution(spec)
+            where = ("parameters",) + _nested_path(path)
+            if dist not in DISCRETE and dist not in DEPRECATED and dist in DISTRIBUTIONS:
+                out.append(Problem(where, f"grid search needs discrete parameters, and {flat_key(path)} is {dist}: "
+                                          "give it values, or use int_uniform or q_uniform, or method random or bayes"))
+            elif "probabilities" in spec:
+                out.append(Problem(where + ("probabilities",),
+                                   "grid search runs every value once, so probabilities mean nothing here; "
+                                   "remove them or use method random"))
+    if method == "bayes":
+        if "metric" not in cfg:
+            out.append(Problem(("method",), "bayes search needs a metric to optimize: add metric: {name: ..., goal: ...}"))
+        if leaves and all(infer_distribution(s) == "constant" for _, s in leaves):
+            out.append(Problem(("parameters",), "bayes search needs at least one parameter that varies; all are constant"))
+    if "early_terminate" in cfg and "metric" not in cfg:
+        out.append(Problem(("early_terminate",), "early_terminate judges runs by the sweep metric: add metric: {name: ..., goal: ...}"))
+
+    et = cfg.get("early_terminate")
+    if isinstance(et, dict) and "min_iter" not in et:
+        if "max_iter" not in et or "s" not in et:
+            missing = [k for k in ("max_iter", "s") if k not in et]
+            out.append(Problem(("early_terminate",), "hyperband needs min_iter, or max_iter with s; "
+                                                     f"missing {' and '.join(missing)}"))
+
+    command = cfg.get("command")
+    if isinstance(command, list):
+        for i, element in enumerate(command):
+            m = MACRO.match(str(element)) if isinstance(element, str) else None
+            if m and m.group(1) not in KNOWN_MACROS:
+                out.append(Problem(("command", i), f"unknown macro {element}; it would be left out of the command "
+                                                   f"(known: {', '.join(sorted(KNOWN_MACROS))}){did_you_mean(m.group(1), KNOWN_MACROS)}",
+                                   warning=True))
+    return out
+
+
+def _nested_path(path: tuple) -> tuple:
+    out: tuple = ()
+    for i, part in enumerate(path):
+        out += (part,) if i == 0 else ("parameters", part)
+    return out

@@ -1,0 +1,13 @@
+"""Errors the store raises, each with a message fit to show a user."""
+
+
+class StoreError(RuntimeError):
+    """The store refused or failed an operation (read-only, full disk, a newer schema...)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store did not answer for longer than SWEEPER_STORE_TIMEOUT seconds."""
+
+
+class NotFound(LookupError):
+    """No sweep or run by that ID."""

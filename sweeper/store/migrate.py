@@ -1,0 +1,42 @@
+"""Create the schema on first use; migrate an older one step by step; refuse a newer one."""
+
+from __future__ import annotations
+
+from .errors import StoreError
+from .tables import SCHEMA_VERSION, meta, metadata
+
+# version -> function(conn) that brings a store at that version to version + 1
+MIGRATIONS: dict = {}
+
+
+def ensure_schema(store) -> None:
+    from sqlalchemy import inspect, select
+
+    def fn(conn):
+        if not store.is_sqlite:
+            # Many agents may start at once on a fresh database: one creates, the others wait.
+            from sqlalchemy import text
+            conn.execute(text("SELECT pg_advisory_xact_lock(7419001)"))
+        existing = set(inspect(conn).get_table_names())
+        if "sweeper_meta" not in existing:
+            if existing & {"sweeps", "runs", "metrics", "agents"}:
+                raise StoreError(f"{store.display_url} holds tables named like sweeper's but no schema "
+                                 "version: it was not made by sweeper, or is damaged; refusing to touch it")
+            metadata.create_all(conn)
+            conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return
+        row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{store.display_url} was written by a newer sweeper (schema version {version}; "
+                             f"this one reads up to {SCHEMA_VERSION}): upgrade sweeper to use it")
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise StoreError(f"{store.display_url} has schema version {version}, which this sweeper "
+                                 f"cannot migrate (it knows {sorted(MIGRATIONS) or 'no older versions'})")
+            step(conn)
+            version += 1
+            conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(version)))
+
+    store._tx(fn)

@@ -1,0 +1,106 @@
+"""The store's tables. One definition serves SQLite and PostgreSQL (SQLAlchemy Core).
+
+Bump SCHEMA_VERSION with every change, and add the step from the version before to
+MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
+"""
+
+from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
+                        text)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "sweeper_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sweeps = Table(
+    "sweeps", metadata,
+    Column("id", String(8), primary_key=True),
+    Column("name", Text),
+    Column("project", Text),
+    Column("entity", Text),
+    Column("method", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # running, paused, finished, canceled
+    Column("config", Text, nullable=False),  # normalized, JSON
+    Column("config_raw", Text, nullable=False),  # as given: the file's text, or JSON of a dict
+    Column("source", Text),  # the file it came from
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("ended_reason", Text),  # why it is finished or canceled, in words
+    Column("target_run_id", String(8)),  # the run that reached metric.target
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", String(8), primary_key=True),
+    Column("sweep_id", String(8), index=True),  # NULL for a standalone run
+    Column("project", Text),
+    Column("number", Integer),  # 1, 2, ... within its sweep, in claim order
+    Column("state", String(16), nullable=False),  # running, finished, failed, crashed, stopped
+    Column("params", Text, nullable=False),  # JSON, nested as the program sees them
+    Column("grid_index", Integer),
+    # A crashed (or, with --retry-failed, failed) grid point claimed again: the old run
+    # stays for the record but no longer covers its point.
+    Column("superseded", Boolean, nullable=False, server_default=text("false")),
+    Column("agent_id", String(8)),
+    Column("host", Text),
+    Column("pid", Integer),
+    Column("gpu", Text),  # CUDA_VISIBLE_DEVICES of the child
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("heartbeat_at", Float),
+    Column("exit_code", Integer),
+    Column("signal", Integer),
+    Column("git_commit", Text),
+    Column("git_dirty", Boolean),
+    Column("python_version", Text),
+    Column("command", Text),  # JSON list: the argv the child got
+    Column("run_dir", Text),  # on `host`
+    Column("summary", Text),  # JSON: last value of every key
+    Column("best_value", Float),  # best value of the sweep metric, by its goal
+    Column("best_step", Integer),
+    Column("n_lines", Integer, nullable=False, server_default=text("0")),
+    Column("metric_iter", Integer, nullable=False, server_default=text("0")),  # hyperband's iteration
+    Column("malformed", Integer, nullable=False, server_default=text("0")),
+    Column("stop_reason", Text),  # in words: early terminated at band 9, canceled, Ctrl+C ...
+    Column("band", Integer),  # the hyperband band that stopped it
+    Column("error", Text),  # last lines of output of a failed run, or a traceback
+)
+Index("runs_grid_point", runs.c.sweep_id, runs.c.grid_index, unique=True,
+      sqlite_where=text("grid_index IS NOT NULL AND NOT superseded"),
+      postgresql_where=text("grid_index IS NOT NULL AND NOT superseded"))
+Index("runs_sweep_state", runs.c.sweep_id, runs.c.state)
+Index("runs_project", runs.c.project)
+
+metrics = Table(
+    "metrics", metadata,
+    Column("run_id", String(8), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # 0, 1, ... line number in the run's metrics file
+    Column("sweep_id", String(8)),
+    Column("step", Integer),
+    Column("ts", Float),
+    Column("data", Text, nullable=False),  # the JSON line as written
+    Column("mval", Float),  # the sweep metric on this line, if a finite number
+    Column("miter", Integer),  # 1-based count of such lines so far: hyperband's iteration
+)
+Index("metrics_band", metrics.c.sweep_id, metrics.c.miter)
+
+agents = Table(
+    "agents", metadata,
+    Column("id", String(8), primary_key=True),
+    Column("sweep_id", String(8), index=True),
+    Column("host", Text),
+    Column("pid", Integer),
+    Column("cwd", Text),
+    Column("gpus", Text),
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("state", String(16), nullable=False),  # running, ended, crashed
+    Column("exit_reason", Text),
+)

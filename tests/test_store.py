@@ -1,0 +1,93 @@
+"""The store on real SQLite files and a real PostgreSQL database."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from sweeper import sweepfile
+from sweeper.store import NotFound, StoreError, open_store
+from sweeper.store.tables import SCHEMA_VERSION
+
+GRID = {"method": "grid", "parameters": {"a": {"values": [1, 2, 3]}}}
+
+
+def test_create_and_get_sweep(store_url):
+    store = open_store(store_url)
+    cfg = sweepfile.load_dict(GRID)
+    sw = store.create_sweep(cfg, name="first", project="proj")
+    assert len(sw["id"]) == 8 and sw["id"].isalnum() and sw["id"] == sw["id"].lower()
+    got = store.get_sweep(sw["id"])
+    assert got["name"] == "first" and got["project"] == "proj" and got["state"] == "running"
+    assert got["config"]["parameters"]["a"]["distribution"] == "categorical"
+    assert store.get_sweep(f"proj/{sw['id']}")["id"] == sw["id"]
+    assert store.get_sweep(f"me/proj/{sw['id']}")["id"] == sw["id"]
+    with pytest.raises(NotFound, match="belongs to project 'proj'"):
+        store.get_sweep(f"other/{sw['id']}")
+    with pytest.raises(NotFound):
+        store.get_sweep("zzzzzzzz")
+
+
+def test_ids_are_unique(store_url):
+    store = open_store(store_url)
+    cfg = sweepfile.load_dict(GRID)
+    ids = {store.create_sweep(cfg)["id"] for _ in range(30)}
+    assert len(ids) == 30
+    assert [s["id"] for s in store.list_sweeps()] and len(store.list_sweeps()) == 30
+
+
+def test_config_kept_as_given(store_url, tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("# my comment\nmethod: random\nparameters:\n  lr: {min: 1e-4, max: 0.1}\n")
+    store = open_store(store_url)
+    sw = store.create_sweep(sweepfile.load_file(f))
+    assert sw["config_raw"].startswith("# my comment")
+    assert sw["config"]["parameters"]["lr"] == {"min": 1e-4, "max": 0.1, "distribution": "uniform"}
+
+
+def test_newer_schema_refused(tmp_path):
+    db = tmp_path / "s.db"
+    open_store(str(db)).dispose()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sweeper_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreError, match="newer sweeper"):
+        open_store(str(db))
+
+
+def test_foreign_tables_refused(tmp_path):
+    db = tmp_path / "s.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE runs (x int)")
+    with pytest.raises(StoreError, match="not made by sweeper"):
+        open_store(str(db))
+
+
+def test_default_store_found_like_git(workdir):
+    sub = workdir / "a" / "b"
+    sub.mkdir(parents=True)
+    store = open_store(None, start=workdir)
+    assert store.root == workdir / ".sweeper"
+    assert open_store(None, start=sub).root == workdir / ".sweeper"
+
+
+def test_parallel_writers_never_see_locked(tmp_path):
+    url = str(tmp_path / "s.db")
+    cfg = sweepfile.load_dict(GRID)
+    open_store(url)
+    errors = []
+
+    def work():
+        try:
+            s = open_store(url)
+            for _ in range(25):
+                s.create_sweep(cfg)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(open_store(url).list_sweeps()) == 150
