@@ -190,6 +190,10 @@ def sweeps_cmd(store_url, as_json):
     console().print(table)
 
 
+# Commands that read results live in their own module; importing it costs only click.
+from . import cli_results  # noqa: E402,F401
+
+
 def main():
     cli(prog_name="sweeper")
 

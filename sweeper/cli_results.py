@@ -1,0 +1,1 @@
+"""Commands that read results: runs, export, importance, report."""
