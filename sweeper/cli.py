@@ -190,6 +190,224 @@ def sweeps_cmd(store_url, as_json):
     console().print(table)
 
 
+def _agent_help():
+    from_codes = "\n".join(f"  {code:>3}  {text}" for code, text in [
+        (0, "ran its --count runs"),
+        (3, "the sweep has no more work (grid exhausted, run_cap, metric target, stopped)"),
+        (4, "the sweep is paused"), (5, "the sweep was canceled"),
+        (6, "the program kept failing (--max-failures in a row)"),
+        (7, "the store could not be reached"), (130, "Ctrl+C"), (143, "SIGTERM"),
+        (1, "an error in sweeper or the store"), (2, "bad input (unknown ID, bad option)")])
+    return from_codes
+
+
+@cli.command(epilog="\b\nExit codes:\n" + _agent_help())
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--count", type=click.IntRange(min=1), help="Stop after this many runs have ended (failures count).")
+@click.option("--gpus", help="Comma-separated GPU ids: run one run per GPU at once, each child with "
+                             "CUDA_VISIBLE_DEVICES set to its GPU; --count counts across them.")
+@click.option("--retry-failed", is_flag=True, help="Run grid points again whose run failed.")
+@click.option("--grace", type=float, default=10.0, show_default=True,
+              help="Seconds between SIGTERM and SIGKILL when stopping a run.")
+@click.option("--max-failures", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Stop the agent after this many failed runs in a row.")
+@click.option("--output", type=click.Choice(["auto", "plain", "prefix", "none"]), default="auto",
+              show_default=True, help="How to echo the program's output: as is, prefixed with the run ID, "
+                                      "or not at all (auto: prefix with --gpus).")
+@store_option
+def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, output, store_url):
+    """Run the sweep's program for the next parameter sets, one run after another.
+
+    Each run's parameters reach the program as command-line arguments (--lr=0.01 ...);
+    its metrics are the JSON lines it appends to the file named by $SWEEPER_METRICS.
+    Start one agent per GPU, on as many machines as share the store.
+
+    \b
+    Example:
+      sweeper agent abcd1234 --count 20
+      CUDA_VISIBLE_DEVICES=0 sweeper agent abcd1234 &
+      CUDA_VISIBLE_DEVICES=1 sweeper agent abcd1234 &
+      sweeper agent abcd1234 --gpus 0,1,2,3
+    """
+    from .command import CommandError
+    from .store import StoreError
+    from .worker import Agent, AgentError
+
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    gpu_list = [g.strip() for g in gpus.split(",") if g.strip()] if gpus else None
+    worker = Agent(store, sw, count=count, gpus=gpu_list, retry_failed=retry_failed, grace=grace,
+                   max_failures=max_failures, output=output)
+    try:
+        code = worker.run()
+    except (AgentError, CommandError) as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+    except StoreError as exc:
+        raise Fail(str(exc)) from None
+    sys.exit(code)
+
+
+def _transition(store_url, sweep_ref, state, allowed, reason, verb):
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    if sw["state"] not in allowed:
+        raise Fail(f"sweep {sw['id']} is {sw['state']}: it cannot be {verb}", EXIT_BAD_INPUT)
+    sw = store.set_sweep_state(sw["id"], state, reason=reason, only_from=allowed)
+    click.echo(f"sweep {sw['id']} is now {sw['state']}" + (f" ({reason})" if reason else ""))
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@store_option
+def pause(sweep_ref, store_url):
+    """Start no new runs until `sweeper resume`; running runs go on. Agents exit (code 4).
+
+    \b
+    Example:
+      sweeper pause abcd1234
+    """
+    _transition(store_url, sweep_ref, "paused", ("running",), None, "paused")
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@store_option
+def resume(sweep_ref, store_url):
+    """Let a paused sweep start runs again.
+
+    \b
+    Example:
+      sweeper resume abcd1234
+    """
+    _transition(store_url, sweep_ref, "running", ("paused",), None, "resumed")
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@store_option
+def stop(sweep_ref, store_url):
+    """Finish the sweep: running runs finish, no more start.
+
+    \b
+    Example:
+      sweeper stop abcd1234
+    """
+    _transition(store_url, sweep_ref, "finished", ("running", "paused"), "stopped by the user", "stopped")
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@store_option
+def cancel(sweep_ref, store_url):
+    """Cancel the sweep: agents stop their running runs within seconds, and start no more.
+
+    \b
+    Example:
+      sweeper cancel abcd1234
+    """
+    _transition(store_url, sweep_ref, "canceled", ("running", "paused"), "canceled by the user", "canceled")
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@store_option
+@json_option
+def status(sweep_ref, store_url, as_json):
+    """The sweep's state, progress and runs, the best run marked.
+
+    \b
+    Example:
+      sweeper status abcd1234
+      sweeper status abcd1234 --json | jq .best
+    """
+    from . import progress
+
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    store.reap(sw["id"])  # whoever looks next marks the runs of dead agents crashed
+    report = progress.summarize(store, store.get_sweep(sw["id"]))
+    if as_json:
+        emit_json(report)
+        return
+    progress.render(report)
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "command"]), default="yaml",
+              show_default=True, help="Parameters as YAML or JSON, or the command line that reproduces the run.")
+@store_option
+def best(sweep_ref, fmt, store_url):
+    """The best run's parameters (by the sweep metric and its goal).
+
+    \b
+    Example:
+      sweeper best abcd1234
+      sweeper best abcd1234 --format command    # the exact command line to run it again
+    """
+    from . import progress
+
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    run = progress.best_run(sw, store.runs(sw["id"]))
+    if run is None:
+        metric = (sw["config"].get("metric") or {}).get("name")
+        raise Fail(f"sweep {sw['id']} has no run with a value of its metric"
+                   + (f" '{metric}'" if metric else " (it has no metric: key)") + " yet")
+    if fmt == "json":
+        emit_json(run["params"])
+    elif fmt == "yaml":
+        import yaml
+        click.echo(f"# run {run['id']}: {sw['config']['metric']['name']} = {run['best_value']}")
+        click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
+    else:
+        import shlex
+        from .command import build
+        argv = run.get("command") or build(sw["config"]["command"], run["params"], sw["config"].get("program"),
+                                           args_json_file="args.json")
+        click.echo(shlex.join(argv))
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new output until the run ends.")
+@store_option
+def logs(run_id, follow, store_url):
+    """Print a run's output (stdout and stderr of the program).
+
+    \b
+    Example:
+      sweeper logs k3j9x0qa -f
+    """
+    import socket
+    import time
+    from .store import NotFound
+
+    store = open_store(store_url)
+    try:
+        run = store.get_run(run_id)
+    except NotFound as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+    path = os.path.join(run["run_dir"] or "", "output.log")
+    if not run["run_dir"] or not os.path.exists(path):
+        where = f" on host {run['host']}" if run["host"] and run["host"] != socket.gethostname() else ""
+        raise Fail(f"run {run_id}'s output is kept{where} at {path or '(not started)'}; it is not on this machine")
+    out = sys.stdout.buffer
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 16)
+            if chunk:
+                out.write(chunk)
+                out.flush()
+                continue
+            if not follow or store.get_run(run_id)["state"] != "running":
+                rest = f.read()
+                out.write(rest)
+                out.flush()
+                break
+            time.sleep(0.2)
+
+
 # Commands that read results live in their own module; importing it costs only click.
 from . import cli_results  # noqa: E402,F401
 

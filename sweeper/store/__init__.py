@@ -184,16 +184,19 @@ class Store:
         return self._tx(fn, write=False)
 
     def set_sweep_state(self, sweep_id: str, state: str, reason: str | None = None,
-                        only_from: tuple | None = None) -> dict:
+                        only_from: tuple | None = None, target_run_id: str | None = None) -> dict:
         from .tables import sweeps
 
         assert state in SWEEP_STATES
+        values = dict(state=state, ended_reason=reason, updated_at=time.time())
+        if target_run_id is not None:
+            values["target_run_id"] = target_run_id
 
         def fn(conn):
             q = sweeps.update().where(sweeps.c.id == sweep_id)
             if only_from:
                 q = q.where(sweeps.c.state.in_(only_from))
-            conn.execute(q.values(state=state, ended_reason=reason, updated_at=time.time()))
+            conn.execute(q.values(**values))
 
         self._tx(fn)
         return self.get_sweep(sweep_id)
@@ -392,14 +395,15 @@ class Store:
 
         return self._tx(fn, write=False)
 
-    def band_values(self, sweep_id: str, band: int) -> list[float]:
+    def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
         """The sweep metric of every run of the sweep at its `band`-th finite value."""
         from sqlalchemy import select
         from .tables import metrics
 
-        return self._tx(lambda c: [v for (v,) in c.execute(
-            select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band))],
-            write=False)
+        q = select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band)
+        if exclude_run is not None:
+            q = q.where(metrics.c.run_id != exclude_run)
+        return self._tx(lambda c: [v for (v,) in c.execute(q)], write=False)
 
     def count_runs(self, sweep_id: str) -> dict:
         from sqlalchemy import func, select

@@ -1,0 +1,80 @@
+"""Turning a sweep's `command:` and a run's parameters into the argv of the child process.
+
+W&B's macros each replace a whole element; `${envvar:NAME}` may stand anywhere inside
+one. Values are written as W&B writes them (Python's str(): True, None, 0.001,
+{'lr': 0.1}), so argparse programs written for W&B work unchanged. The argv goes to
+the OS as a list: no shell ever sees a parameter value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+
+ENVVAR = re.compile(r"\$\{envvar:([A-Za-z_][A-Za-z0-9_]*)\}")
+MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
+
+
+class CommandError(ValueError):
+    pass
+
+
+def interpreter() -> str:
+    """`python` from PATH, as W&B does; SWEEPER_INTERPRETER overrides it."""
+    chosen = os.environ.get("SWEEPER_INTERPRETER")
+    if chosen:
+        return chosen
+    return shutil.which("python") or shutil.which("python3") or sys.executable
+
+
+def fmt(value) -> str:
+    return str(value)
+
+
+def args_forms(params: dict) -> dict[str, list[str]]:
+    items = list(params.items())
+    return {
+        "args": [f"--{k}={fmt(v)}" for k, v in items],
+        "args_no_equals": [x for k, v in items for x in (f"--{k}", fmt(v))],
+        "args_no_hyphens": [f"{k}={fmt(v)}" for k, v in items],
+        "args_append_hydra": [f"+{k}={fmt(v)}" for k, v in items],
+        "args_override_hydra": [f"++{k}={fmt(v)}" for k, v in items],
+        "args_no_boolean_flags": [f"--{k}" if v is True else f"--{k}={fmt(v)}"
+                                  for k, v in items if v is not False],
+        "args_json": [json.dumps(params)],
+    }
+
+
+def build(template: list, params: dict, program: str | None, args_json_file: str | None = None,
+          env: dict | None = None) -> list[str]:
+    env = os.environ if env is None else env
+    forms = None
+    argv: list[str] = []
+    for element in template:
+        element = str(element)
+        m = MACRO.match(element)
+        if m:
+            name = m.group(1)
+            if name == "env":
+                argv.append("/usr/bin/env")
+            elif name == "interpreter":
+                argv.append(interpreter())
+            elif name == "program":
+                if not program:
+                    raise CommandError("the command uses ${program}, but the sweep has no program: key "
+                                       "(add program: train.py to the sweep file, or run it from Python "
+                                       "with sweeper.agent(ID, function=...))")
+                argv.append(program)
+            elif name == "args_json_file":
+                if args_json_file is None:
+                    raise CommandError("${args_json_file} needs a run directory")
+                argv.append(args_json_file)
+            else:
+                forms = forms or args_forms(params)
+                argv.extend(forms.get(name, []))  # W&B drops unknown macros
+            continue
+        argv.append(ENVVAR.sub(lambda mm: env.get(mm.group(1), ""), element))
+    return argv
