@@ -87,8 +87,6 @@ class Child:
             time.sleep(0.05)
         if self.proc.poll() is None:
             self.signal_group(signal.SIGKILL)
-        # Helpers the program started in its group go with it.
-        self.signal_group(signal.SIGKILL)
 
     @property
     def exit_code(self) -> int | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import command as commandline
 from .child import Child
+from .reaper import Reaper
 from .store import StoreError, StoreUnavailable
 from .tail import Tailer, metrics_path
 
@@ -97,6 +98,7 @@ class Agent:
     def run(self) -> int:
         self.preflight()
         self.agent_id = self.store.register_agent(self.sweep["id"], ",".join(g for g in self.gpus if g) or None)
+        self.reaper = Reaper()
         previous = self._install_signals()
         beat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
         beat.start()
@@ -109,6 +111,7 @@ class Agent:
                     t.join(0.1)
         finally:
             self.finished.set()
+            self.reaper.close()
             self._restore_signals(previous)
         code = self._final_code()
         self.say(self._final_line(code))
@@ -203,6 +206,7 @@ class Agent:
                         on_stop=lambda decision: stop_event.set(),
                         on_target=lambda value: self._target_reached(run, value))
         child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
+        self.reaper.watch(child.pid)
         facts = self._run_facts(argv)
         self.store.update_run(run_id, pid=child.pid, command=argv, started_at=child.started, run_dir=str(run_dir),
                               gpu=env.get("CUDA_VISIBLE_DEVICES"), **facts)
@@ -218,6 +222,8 @@ class Agent:
             elif self.halt.is_set():
                 child.stop(self.halt_reason, self.grace, self.kill_now)
         child.wait()
+        child.signal_group(signal.SIGKILL)  # what the program left behind in its group goes too
+        self.reaper.forget(child.pid)
         tailer.finish()
         return self._record(run, child, tailer)
 

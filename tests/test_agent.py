@@ -262,9 +262,11 @@ parameters:
     child_pid = json.loads(probe_path.read_text())["pid"]
     agent.kill()  # SIGKILL: no handler runs
     agent.wait(10)
+    grandchild = json.loads(probe_path.read_text())["grandchild"]
     wait_for(lambda: not pid_alive(child_pid), timeout=10, what="the child to die with its agent")
+    wait_for(lambda: not pid_alive(grandchild), timeout=10, what="the child's own child to die too")
     # Another agent on this host sees the dead agent at once and claims the point again.
-    proc = project.agent(sid, "--count", "1", env={}, timeout=120)
+    proc = project.agent(sid, "--count", "1", env={"PROBE_FAST": "1"}, timeout=120)
     runs = store.runs(sid)
     crashed = store.get_run(run["id"])
     assert crashed["state"] == "crashed" and crashed["superseded"] is True
