@@ -80,6 +80,7 @@ class Agent:
         self._out_lock = threading.Lock()
         self._facts: dict | None = None
         self.finished = threading.Event()
+        self.active: dict[str, Child] = {}  # run id -> its running program
 
     # ---- the whole life of an agent ---------------------------------------------------
 
@@ -201,27 +202,24 @@ class Agent:
                                  args_json_file=str(args_json), env=env)
         (run_dir / "command.json").write_text(json.dumps(argv))
 
-        stop_event = threading.Event()
-        tailer = Tailer(mpath, self.store, run, self.config, log_path=str(log_path),
-                        on_stop=lambda decision: stop_event.set(),
-                        on_target=lambda value: self._target_reached(run, value))
         child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
         self.reaper.watch(child.pid)
+        tailer = Tailer(mpath, self.store, run, self.config, log_path=str(log_path),
+                        on_stop=lambda decision: self._stop_child(child, "early terminated"),
+                        on_target=lambda value: self._target_reached(run, value))
+        with self.lock:
+            self.active[run_id] = child
+        if self.halt.is_set():
+            self._stop_child(child, self.halt_reason)
         facts = self._run_facts(argv)
         self.store.update_run(run_id, pid=child.pid, command=argv, started_at=child.started, run_dir=str(run_dir),
                               gpu=env.get("CUDA_VISIBLE_DEVICES"), **facts)
         tailer.start()
-        while True:
-            try:
-                child.proc.wait(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if stop_event.is_set() and child.terminated_by_us is None:
-                child.stop("early terminated", self.grace, self.kill_now)
-            elif self.halt.is_set():
-                child.stop(self.halt_reason, self.grace, self.kill_now)
+        # Block until the program ends; stopping it (hyperband, cancel, a signal) is done by
+        # other threads through _stop_child, so the wait costs nothing per run.
         child.wait()
+        with self.lock:
+            self.active.pop(run_id, None)
         child.signal_group(signal.SIGKILL)  # what the program left behind in its group goes too
         self.reaper.forget(child.pid)
         tailer.finish()
@@ -257,6 +255,19 @@ class Agent:
             if tail:
                 bits.append("last output:\n    " + tail.replace("\n", "\n    "))
         return Outcome(state, "; ".join(bits))
+
+    def _stop_child(self, child: Child, reason: str):
+        threading.Thread(target=child.stop, args=(reason, self.grace, self.kill_now),
+                         name=f"stop-{child.pid}", daemon=True).start()
+
+    def _halt(self, reason: str):
+        """Stop every running program: the sweep was canceled, a signal came, the store is gone."""
+        self.halt_reason = reason
+        self.halt.set()
+        with self.lock:
+            children = list(self.active.values())
+        for child in children:
+            self._stop_child(child, reason)
 
     def _target_reached(self, run, value):
         metric = self.config["metric"]
@@ -321,8 +332,7 @@ class Agent:
                 continue
             if state["state"] == "canceled":
                 self._set_stop(CANCELED, state["reason"] or "the sweep was canceled")
-                self.halt_reason = "the sweep was canceled"
-                self.halt.set()
+                self._halt("the sweep was canceled")
             elif state["state"] == "paused":
                 self._set_stop(PAUSED, "the sweep is paused: running runs finish, no new ones start")
             elif state["state"] == "finished":
@@ -330,8 +340,7 @@ class Agent:
 
     def _lost_store(self, exc):
         self._set_stop(STORE_LOST, f"lost the store: {exc}")
-        self.halt_reason = "the agent lost the store"
-        self.halt.set()
+        self._halt("the agent lost the store")
 
     def _install_signals(self):
         if threading.current_thread() is not threading.main_thread():
@@ -352,10 +361,9 @@ class Agent:
             return
         self.signal_number = signum
         name = signal.Signals(signum).name
-        self.halt_reason = f"the agent got {name}"
         self.say(f"got {name}: stopping runs (SIGTERM, then SIGKILL after {self.grace:g}s; "
                  "Ctrl+C again to kill now)")
-        self.halt.set()
+        self._halt(f"the agent got {name}")
 
 
 def _choose(sweep, history, retry_failed):

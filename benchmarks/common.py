@@ -1,0 +1,45 @@
+"""Shared bits of the benchmarks: a scratch project, the installed executable, timing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+def sweeper_exe() -> str:
+    return shutil.which("sweeper", path=str(BIN)) or "sweeper"
+
+
+def scratch(prefix: str) -> Path:
+    d = Path(tempfile.mkdtemp(prefix=f"sweeper-bench-{prefix}-"))
+    for prog in (HERE / "programs").glob("*.py"):
+        shutil.copy(prog, d / prog.name)
+    return d
+
+
+def env(store: str | None = None, **extra) -> dict:
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    if store:
+        e["SWEEPER_STORE"] = store
+    e.update({k: str(v) for k, v in extra.items()})
+    return e
+
+
+def register(cwd: Path, yaml_text: str, store: str | None = None) -> str:
+    (cwd / "sweep.yaml").write_text(yaml_text)
+    out = subprocess.run([sweeper_exe(), "sweep", "sweep.yaml"], cwd=cwd, env=env(store),
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def machine() -> str:
+    import platform
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
