@@ -4,10 +4,26 @@ Importing this package is cheap (standard library only), so a training program c
 the helpers below and start as fast as without them:
 
     import sweeper
-    lr = sweeper.config.lr            # or sweeper.config["lr"], sweeper.config.get("lr", 0.1)
-    sweeper.log({"val_acc": acc})     # one JSON line appended to $SWEEPER_METRICS
+    run = sweeper.init(config={"lr": 0.1})   # the sweep's parameters merged over these defaults
+    lr = sweeper.config.lr                   # or sweeper.config["lr"], sweeper.config.get("lr", 0.1)
+    sweeper.log({"val_acc": acc})            # one JSON line appended to $SWEEPER_METRICS
+    sweeper.finish()
+
+From a notebook or script, the W&B flow:
+
+    sweep_id = sweeper.sweep(sweep_config, project="mnist")
+    sweeper.agent(sweep_id, function=train, count=5)
 """
 
 __version__ = "0.1.0"
 
-from .runtime import config, log  # noqa: E402,F401
+from .api import agent, sweep  # noqa: E402,F401
+from .runtime import Run, RunStopped, config, finish, init, log  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # Loaded on first use: it pulls in dataclasses and difflib, which programs never need.
+    if name == "SweepConfigError":
+        from .problems import SweepConfigError
+        return SweepConfigError
+    raise AttributeError(f"module 'sweeper' has no attribute {name!r}")

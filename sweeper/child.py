@@ -25,14 +25,94 @@ def _die_with_parent():  # runs in the child between fork and exec
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+class ForkedFunction:
+    """A Python function run in a forked process, with Popen's interface.
+
+    Forking (not spawning) lets a notebook's `train` run without being pickled, and a run's
+    GPU memory is returned when its process ends, so it cannot leak into the next run.
+    """
+
+    def __init__(self, function, env: dict, cwd: str):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the run
+            code = 1
+            try:
+                os.setsid()
+                _die_with_parent()
+                os.close(read_end)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(write_end, 1)
+                os.dup2(write_end, 2)
+                os.chdir(cwd)
+                code = _run_function(function, env)
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid = pid
+        self.stdout = os.fdopen(read_end, "rb")
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if timeout is None:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            else:
+                deadline = time.monotonic() + timeout
+                while self.poll() is None:
+                    if time.monotonic() > deadline:
+                        raise subprocess.TimeoutExpired(str(self.pid), timeout)
+                    time.sleep(0.01)
+        return self.returncode
+
+
+def _run_function(function, env: dict) -> int:
+    import traceback
+
+    from . import runtime
+
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, runtime._on_sigterm)
+    runtime._reset_for_child(env)
+    try:
+        function()
+        return 0
+    except runtime.RunStopped as exc:
+        print(f"[sweeper] {exc}", flush=True)
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - the run's failure, reported with its traceback
+        traceback.print_exc()
+        return 1
+    finally:
+        runtime.finish()
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
 class Child:
-    def __init__(self, argv: list[str], env: dict, cwd: str, log_path: str, echo=None):
-        """Start argv; its stdout and stderr go, combined, to log_path and to echo(bytes_line)."""
+    def __init__(self, argv, env: dict, cwd: str, log_path: str, echo=None):
+        """Start argv (or a callable, forked); stdout and stderr go, combined, to log_path and echo()."""
         self.argv = argv
         self.log = open(log_path, "ab", buffering=0)
-        self.proc = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent, bufsize=0)
+        if callable(argv):
+            self.proc = ForkedFunction(argv, env, cwd)
+        else:
+            self.proc = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent, bufsize=0)
         self.pid = self.proc.pid
         self.started = time.time()
         self.terminated_by_us: str | None = None  # why we stopped it, if we did

@@ -53,7 +53,7 @@ class Outcome:
 class Agent:
     def __init__(self, store, sweep: dict, count: int | None = None, gpus: list[str] | None = None,
                  retry_failed: bool = False, grace: float = 10.0, max_failures: int = 3,
-                 output: str = "auto", cwd: str | None = None, say=None):
+                 output: str = "auto", cwd: str | None = None, say=None, function=None):
         self.store = store
         self.sweep = sweep
         self.config = sweep["config"]
@@ -64,6 +64,7 @@ class Agent:
         self.max_failures = max_failures
         self.output = ("prefix" if len(self.gpus) > 1 else "plain") if output == "auto" else output
         self.cwd = cwd or os.getcwd()
+        self.function = function  # run this callable in a forked process instead of the program
         self.say = say or (lambda msg: print(f"sweeper: {msg}", file=sys.stderr, flush=True))
 
         self.lock = threading.Lock()
@@ -86,6 +87,10 @@ class Agent:
 
     def preflight(self):
         """Refuse to start, before claiming anything, when no run could possibly work."""
+        if self.function is not None:
+            if not callable(self.function):
+                raise AgentError(f"function must be callable, not {type(self.function).__name__}")
+            return
         template = self.config.get("command") or []
         program = self.config.get("program")
         argv = commandline.build(template, {}, program, args_json_file="args.json")
@@ -198,9 +203,13 @@ class Agent:
         env.setdefault("PYTHONUNBUFFERED", "1")  # so that the program's output is seen live
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(gpu)
-        argv = commandline.build(self.config["command"], params, self.config.get("program"),
-                                 args_json_file=str(args_json), env=env)
-        (run_dir / "command.json").write_text(json.dumps(argv))
+        if self.function is not None:
+            argv = self.function
+            shown = [f"<function {getattr(self.function, '__qualname__', repr(self.function))}>"]
+        else:
+            argv = shown = commandline.build(self.config["command"], params, self.config.get("program"),
+                                             args_json_file=str(args_json), env=env)
+        (run_dir / "command.json").write_text(json.dumps(shown))
 
         child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
         self.reaper.watch(child.pid)
@@ -211,8 +220,8 @@ class Agent:
             self.active[run_id] = child
         if self.halt.is_set():
             self._stop_child(child, self.halt_reason)
-        facts = self._run_facts(argv)
-        self.store.update_run(run_id, pid=child.pid, command=argv, started_at=child.started, run_dir=str(run_dir),
+        facts = self._run_facts(shown)
+        self.store.update_run(run_id, pid=child.pid, command=shown, started_at=child.started, run_dir=str(run_dir),
                               gpu=env.get("CUDA_VISIBLE_DEVICES"), **facts)
         tailer.start()
         # Block until the program ends; stopping it (hyperband, cancel, a signal) is done by

@@ -291,6 +291,22 @@ class Store:
 
         return self._tx(fn)
 
+    def create_run(self, project: str | None, params: dict, **values) -> dict:
+        """A run outside any sweep (sweeper.init() in a plain script)."""
+        from .tables import runs
+
+        now = time.time()
+
+        def fn(conn):
+            row = dict(id=_fresh_run_id(conn), sweep_id=None, project=project, number=None, state="running",
+                       params=dumps(params), superseded=False, created_at=now, heartbeat_at=now, **values)
+            if "command" in row and not isinstance(row["command"], str):
+                row["command"] = dumps(row["command"])
+            conn.execute(runs.insert().values(**row))
+            return row
+
+        return _run_dict(self._tx(fn))
+
     def _reap(self, conn, sweep_id: str, now: float) -> list[str]:
         """Mark crashed the running runs whose agent is gone; return their IDs."""
         from sqlalchemy import select
