@@ -26,6 +26,7 @@ from .tail import Tailer, metrics_path
 
 EXIT_CODES = {
     0: "the agent ran its --count runs",
+    1: "an error: the store refused a write (full disk, read-only) or a run's files could not be written",
     3: "the sweep has no more work: grid exhausted, run_cap reached, metric target reached, or stopped",
     4: "the sweep is paused",
     5: "the sweep was canceled",
@@ -34,7 +35,7 @@ EXIT_CODES = {
     130: "interrupted (Ctrl+C)",
     143: "terminated (SIGTERM, e.g. Slurm preemption)",
 }
-COUNT_DONE, SWEEP_DONE, PAUSED, CANCELED, FAILING, STORE_LOST = 0, 3, 4, 5, 6, 7
+COUNT_DONE, ERROR, SWEEP_DONE, PAUSED, CANCELED, FAILING, STORE_LOST = 0, 1, 3, 4, 5, 6, 7
 _CLAIM_CODES = {"paused": PAUSED, "canceled": CANCELED, "finished": SWEEP_DONE, "exhausted": SWEEP_DONE,
                 "run_cap": SWEEP_DONE, "target": SWEEP_DONE}
 HEARTBEAT_SECONDS = float(os.environ.get("SWEEPER_HEARTBEAT_SECONDS", "3"))
@@ -157,21 +158,24 @@ class Agent:
                     self.stop_reason = f"ran --count {self.count}"
                     return
                 self.started += 1
+            claim = None
             try:
                 claim = self.store.claim(self.sweep["id"], self.agent_id, _choose,
                                          retry_failed=self.retry_failed, gpu=gpu)
-            except StoreUnavailable as exc:
-                self._lost_store(exc)
-                return
-            if claim.run is None:
-                with self.lock:
-                    self.started -= 1
-                self._set_stop(_CLAIM_CODES.get(claim.code, SWEEP_DONE), claim.stop)
-                return
-            try:
+                if claim.run is None:
+                    with self.lock:
+                        self.started -= 1
+                    self._set_stop(_CLAIM_CODES.get(claim.code, SWEEP_DONE), claim.stop)
+                    return
                 outcome = self._execute(claim.run, gpu)
             except StoreUnavailable as exc:
                 self._lost_store(exc)
+                return
+            except (StoreError, OSError) as exc:
+                # A store that refuses writes (full disk, read-only) or run files that cannot be
+                # written: stop cleanly, say why; the run is reaped as crashed by whoever looks next.
+                self._set_stop(ERROR, str(exc))
+                self._halt(f"the agent hit an error: {exc}")
                 return
             self.say(outcome.line)
             with self.lock:

@@ -114,6 +114,12 @@ class Store:
     def _explain(self, exc) -> str:
         msg = _short(exc)
         low = msg.lower()
+        if self.is_sqlite and "unable to open" in low:
+            path = self.url.database
+            folder = os.path.dirname(path) or "."
+            if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+                return (f"the store {path} is read-only: SQLite needs to write the file and to create "
+                        f"its -wal and -shm files beside it in {folder} ({msg})")
         if "readonly" in low or "read-only" in low:
             return f"the store {self.display_url} is read-only: {msg}"
         if "disk is full" in low or "no space" in low:
@@ -270,6 +276,10 @@ class Store:
                 return Claim(stop=f"run_cap reached: the sweep has {len(live)} runs of {cap}", code="run_cap")
             choice = choose(sweep, history, retry_failed)
             if choice is None:
+                running = sum(1 for r in live if r["state"] == "running")
+                if running:
+                    # Not finished yet: if one of these crashes, its point must be run again.
+                    return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
                 reason = "grid exhausted: every grid point has a run"
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                     state="finished", ended_reason=reason, updated_at=now))
