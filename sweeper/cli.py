@@ -310,20 +310,30 @@ def cancel(sweep_ref, store_url):
 
 @cli.command()
 @click.argument("sweep_ref", metavar="ID")
+@click.option("--watch", "-w", is_flag=True, help="Keep the view live until the sweep ends (Ctrl+C to leave). "
+                                                   "Without a terminal it prints once.")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between refreshes.")
 @store_option
 @json_option
-def status(sweep_ref, store_url, as_json):
+def status(sweep_ref, watch, interval, store_url, as_json):
     """The sweep's state, progress and runs, the best run marked.
 
     \b
     Example:
       sweeper status abcd1234
+      sweeper status abcd1234 --watch
       sweeper status abcd1234 --json | jq .best
     """
     from . import progress
 
     store = open_store(store_url)
     sw = get_sweep(store, sweep_ref)
+    if watch and not as_json and sys.stdout.isatty():
+        try:
+            progress.watch(store, sw["id"], interval=interval)
+        except KeyboardInterrupt:
+            pass
+        return
     store.reap(sw["id"])  # whoever looks next marks the runs of dead agents crashed
     report = progress.summarize(store, store.get_sweep(sw["id"]))
     if as_json:

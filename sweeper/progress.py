@@ -74,35 +74,87 @@ def summarize(store, sweep: dict) -> dict:
     }
 
 
-def render(report: dict, console=None) -> None:
-    from rich.table import Table
+def watch(store, sweep_id: str, interval: float = 1.0, console=None) -> None:
+    """A live view that refreshes as runs start, log and end; returns when the sweep is over."""
+    from rich.console import Group
+    from rich.live import Live
 
-    from .render import console as make_console, duration, number
+    from .render import console as make_console
 
     con = console or make_console()
+
+    def frame():
+        store.reap(sweep_id)
+        report = summarize(store, store.get_sweep(sweep_id))
+        return report, Group(_bar(report), *_parts(report))
+
+    report, view = frame()
+    with Live(view, console=con, refresh_per_second=4, transient=False) as live:
+        while True:
+            done = report["state"] in ("finished", "canceled") and not report["progress"]["running"]
+            if done:
+                return
+            time.sleep(interval)
+            report, view = frame()
+            live.update(view)
+
+
+def _bar(report: dict):
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    p = report["progress"]
+    if "grid_total" in p:
+        total, done, label = p["grid_total"], p["grid_done"], f"{p['grid_done']}/{p['grid_total']} grid points"
+    elif "run_cap" in p:
+        total, done, label = p["run_cap"], p["runs"], f"{p['runs']}/{p['run_cap']} runs (run_cap)"
+    else:
+        total, done, label = None, p["ended"], f"{p['ended']} runs ended, {p['running']} running"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_row(ProgressBar(total=total, completed=done, width=40), label)
+    return grid
+
+
+def render(report: dict, console=None) -> None:
+    from .render import console as make_console
+
+    con = console or make_console()
+    for part in _parts(report):
+        con.print(part)
+
+
+def _parts(report: dict) -> list:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .render import duration, number
+
+    from rich.markup import escape
+
+    out: list = []
     metric = report["metric"] or {}
     p = report["progress"]
     head = f"[bold]sweep {report['id']}[/bold]"
     if report["name"]:
-        head += f" '{report['name']}'"
+        head += f" '{escape(report['name'])}'"
     head += f"  {report['method']}  [bold]{report['state']}[/bold]"
     if report["reason"]:
-        head += f" ({report['reason']})"
-    con.print(head)
+        head += f" ({escape(report['reason'])})"
+    out.append(Text.from_markup(head))
     if "grid_total" in p:
         line = f"grid: {p['grid_done']}/{p['grid_total']} points"
     else:
         line = f"runs: {p['runs']}" + (f" of run_cap {p['run_cap']}" if "run_cap" in p else "")
     line += "   " + ", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) if report["counts"] else ""
-    con.print(line)
+    out.append(line)
     if metric:
         goal = metric.get("goal", "minimize")
         best = report["best"]
-        con.print(f"metric: {metric['name']} ({goal})"
-                  + (f"   best: {number(best['value'])} (run {best['id']})" if best else "   no value yet"))
+        out.append(f"metric: {escape(metric['name'])} ({goal})"
+                   + (f"   best: {number(best['value'])} (run {best['id']})" if best else "   no value yet"))
     if not report["runs"]:
-        con.print("No runs yet. Start one with: sweeper agent " + report["id"])
-        return
+        out.append("No runs yet. Start one with: sweeper agent " + report["id"])
+        return out
     keys = sorted({k for r in report["runs"] for k in r["params"]})
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("")
@@ -122,7 +174,8 @@ def render(report: dict, console=None) -> None:
             cells += [number(r["best"]), number(r["last"])]
         cells += [duration(r["duration"]), r["stop_reason"] or ""]
         table.add_row(*cells, style="bold" if r["is_best"] else None)
-    con.print(table)
+    out.append(table)
+    return out
 
 
 def _state(state: str) -> str:
