@@ -1,1 +1,379 @@
-"""Commands that read results: runs, export, importance, report."""
+"""Commands that read results: runs, export, importance, report.
+
+Thin, as in cli.py: parse, call sweeper.results / importance / report, render. Anything
+heavy (sqlalchemy, numpy, sklearn, plotly) is imported inside the command that needs it,
+so `sweeper --help` costs only click.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli import EXIT_BAD_INPUT, Fail, cli, emit_json, get_sweep, json_option, open_store, store_option
+
+STATES = ("running", "finished", "failed", "crashed", "stopped")
+
+
+def _load_rows(store_url, sweep_ref):
+    from . import results
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    rows = results.run_rows(sweep, results.live_runs(store.runs(sweep["id"])))
+    return store, sweep, rows
+
+
+def _split(values) -> list[str]:
+    """--state a,b --state c -> [a, b, c]"""
+    return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
+
+
+# ---- runs --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--sort", "sort_key", metavar="KEY",
+              help="Column to sort by: the metric (default; best first, by its goal), a parameter "
+                   "(optimizer.lr), a logged metric, number, duration, state ... Runs without a value come last.")
+@click.option("--reverse", is_flag=True, help="Reverse the sort (runs without a value stay last).")
+@click.option("--state", "states", multiple=True, metavar="STATE[,STATE]",
+              help=f"Only runs in these states ({', '.join(STATES)}); repeat or comma-separate.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many runs (after sorting).")
+@click.option("--columns", metavar="COL[,COL]",
+              help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
+                   "any parameter or logged metric key. Default: run, state, the searched parameters, "
+                   "best and last metric, duration, note.")
+@store_option
+@json_option
+def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_json):
+    """The sweep's runs as a table, best first.
+
+    Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
+    with no metric value (still starting, NaN, logged nothing) come last. --json prints
+    every column for every run: params and summary nested, NaN as null.
+
+    \b
+    Example:
+      sweeper runs abcd1234
+      sweeper runs abcd1234 --sort optimizer.lr --state finished --limit 10
+      sweeper runs abcd1234 --columns id,lr,loss,val.loss --json
+    """
+    from . import results
+
+    _, sweep, rows = _load_rows(store_url, sweep_ref)
+    metric = results.sweep_metric(sweep)
+    wanted = _split(states)
+    bad = sorted(set(wanted) - set(STATES))
+    if bad:
+        raise Fail(f"unknown state {', '.join(bad)}: use {', '.join(STATES)}", EXIT_BAD_INPUT)
+    if sort_key and not results.sort_key_exists(rows, metric, sort_key):
+        raise Fail(f"no column '{sort_key}' to sort by: the columns are "
+                   + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
+    best = results.best_row(rows, metric)
+    shown = results.sort_rows(results.filter_state(rows, wanted), metric, sort_key, reverse)[:limit]
+    cols = _split([columns]) if columns else None
+    if cols:
+        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS)
+        unknown = [c for c in cols if c not in known]
+        if unknown:
+            raise Fail(f"unknown column {', '.join(unknown)}: the columns are "
+                       + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
+    if as_json:
+        if cols:
+            out = [{c: results.flat_row(r).get(c) for c in cols} for r in shown]
+        else:
+            out = [results.export_record(r) | {"is_best": best is not None and r["id"] == best["id"]}
+                   for r in shown]
+        emit_json(results.strict_json(out))
+        return
+    _print_runs(sweep, rows, shown, metric, best, cols)
+
+
+def _print_runs(sweep, rows, shown, metric, best, cols):
+    from rich.markup import escape
+    from rich.table import Table
+
+    from . import results
+    from .render import console, duration, number
+
+    con = console()
+    head = f"[bold]sweep {escape(sweep['id'])}[/bold]"
+    if sweep.get("name"):
+        head += f" '{escape(sweep['name'])}'"
+    head += f"  {sweep['state']}  {len(rows)} runs"
+    if metric.name:
+        head += f"  metric: {escape(metric.name)} ({metric.goal})"
+        head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"
+    con.print(head)
+    if not shown:
+        con.print("No runs" + (" match." if rows else f" yet. Start one with: sweeper agent {sweep['id']}"))
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    if cols:
+        for c in cols:
+            table.add_column(escape(c), overflow="fold")
+        for r in shown:
+            flat = results.flat_row(r)
+            table.add_row(*[_cell(flat.get(c), c) for c in cols],
+                          style="bold" if best and r["id"] == best["id"] else None)
+        con.print(table)
+        return
+    keys = results.searched_keys(sweep)
+    # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
+    # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
+    for name, width in (("", 1), ("#", 1), ("run", 8), ("state", 8)):
+        table.add_column(name, no_wrap=True, min_width=width)
+    for k in keys:
+        table.add_column(escape(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
+    if metric.name:
+        table.add_column(f"best {escape(metric.name)}", justify="right", no_wrap=True, min_width=8)
+        table.add_column("last", justify="right", no_wrap=True, min_width=6)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("note", no_wrap=True, overflow="ellipsis", min_width=6)
+    for r in shown:
+        is_best = best is not None and r["id"] == best["id"]
+        cells = ["*" if is_best else "", str(r["number"] or ""), r["id"], _state(r["state"])]
+        cells += [_cell(r["params"].get(k)) for k in keys]
+        if metric.name:
+            cells += [number(r["best"]), number(r["last"])]
+        cells += [duration(r["duration"]), escape(_note(r))]
+        table.add_row(*cells, style="bold" if is_best else None)
+    con.print(table)
+
+
+def _note(row) -> str:
+    if row["early_terminated"]:
+        return "early terminated (hyperband)"  # the whole reason is in --json and export
+    if row["stop_reason"]:
+        return row["stop_reason"]
+    return "logged nothing" if not row["n_lines"] and row["state"] != "running" else ""
+
+
+def _cell(value, column: str = "") -> str:
+    from rich.markup import escape
+
+    from .render import duration, number, when
+
+    if column == "duration":
+        return duration(value)
+    if column in ("created_at", "started_at", "ended_at"):
+        return when(value)
+    return escape(value if isinstance(value, str) else number(value))
+
+
+def _state(state: str) -> str:
+    colour = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "red",
+              "stopped": "yellow"}.get(state, "white")
+    return f"[{colour}]{state}[/{colour}]"
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="CSV (flat columns), a JSON array, or JSON Lines (one object per line).")
+@click.option("--history", is_flag=True,
+              help="Every metric line of every run instead (run_id, seq, step, then each logged key).")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@store_option
+def export(sweep_ref, fmt, history, out_path, store_url):
+    """Export the sweep's runs (or, with --history, every metric line) for pandas, jq, a spreadsheet.
+
+    \b
+    One row per run: id, number, state, every parameter (nested ones flattened:
+    optimizer.lr), the metric's best and last value, every logged metric's last value,
+    duration (s), stop_reason, timestamps (Unix seconds), host, gpu, superseded.
+    CSV is flat: a logged metric named like a parameter or a fixed column becomes
+    summary.<key>; NaN is written nan. JSON and JSON Lines nest "params" and "summary"
+    and, being strict JSON, write NaN and infinities as null. Superseded runs (a crashed
+    grid point run again) are included, marked.
+
+    \b
+    Example:
+      sweeper export abcd1234 -o runs.csv
+      sweeper export abcd1234 --format jsonl | jq 'select(.state == "finished")'
+      sweeper export abcd1234 --history --format csv -o lines.csv
+    """
+    from . import results
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    all_runs = store.runs(sweep["id"])
+    out = open(out_path, "w", newline="", encoding="utf-8") if out_path else sys.stdout
+    try:
+        if history:
+            lines = (line for run in all_runs for line in results.history_rows(run["id"], store.metric_rows(run["id"])))
+            _write_history(lines, fmt, out)
+        else:
+            rows = results.run_rows(sweep, all_runs)
+            _write_runs(sweep, rows, fmt, out)
+    finally:
+        if out_path:
+            out.close()
+    if out_path:
+        what = "metric lines" if history else f"{len(all_runs)} runs"
+        click.echo(f"wrote {what} of sweep {sweep['id']} to {out_path}", err=True)
+
+
+def _write_runs(sweep, rows, fmt, out):
+    import csv
+    import json
+
+    from . import results
+
+    if fmt == "csv":
+        cols = results.flat_columns(sweep, rows)
+        writer = csv.writer(out)
+        writer.writerow(cols)
+        for r in rows:
+            flat = results.flat_row(r)
+            writer.writerow([results.csv_cell(flat.get(c)) for c in cols])
+    elif fmt == "json":
+        json.dump(results.strict_json([results.export_record(r) for r in rows]), out, indent=2, default=str)
+        out.write("\n")
+    else:
+        for r in rows:
+            out.write(json.dumps(results.strict_json(results.export_record(r)), default=str) + "\n")
+
+
+def _write_history(lines, fmt, out):
+    import csv
+    import json
+
+    from . import results
+
+    if fmt == "jsonl":
+        for line in lines:  # streamed: a long history never sits in memory
+            out.write(json.dumps(results.strict_json(line), default=str) + "\n")
+        return
+    rows = list(lines)
+    if fmt == "json":
+        json.dump(results.strict_json(rows), out, default=str)
+        out.write("\n")
+        return
+    cols = ["run_id", "seq", "step"]
+    seen = set(cols)
+    extra = sorted({k for r in rows for k in r} - seen)
+    writer = csv.writer(out)
+    writer.writerow(cols + extra)
+    for r in rows:
+        writer.writerow([results.csv_cell(r.get(c)) for c in cols + extra])
+
+
+# ---- importance --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@json_option
+@store_option
+def importance(sweep_ref, as_json, store_url):
+    """Which parameters matter: random-forest importance and Spearman correlation to the metric.
+
+    As W&B's parameter-importance panel. Each run with a value of the sweep metric (its best)
+    is one sample; categorical parameters are one-hot encoded, nested ones flattened.
+    Importance is each parameter's share (they sum to 1) of a random forest that predicts
+    the metric from the parameters; correlation is Spearman's rank correlation (positive:
+    the metric rises with the parameter; for a two-valued categorical, from the first
+    value the sweep file lists to the second; none for categoricals with more values).
+
+    With fewer than 5 runs that have a metric value there is nothing to learn from: it says
+    so and exits 0 (--json: "params" is empty and "note" says why), so a script can call it
+    at any time during a sweep.
+
+    \b
+    Example:
+      sweeper importance abcd1234
+      sweeper importance abcd1234 --json | jq '.params[0].key'
+    """
+    from .importance import analyze
+    from . import results
+
+    _, sweep, rows = _load_rows(store_url, sweep_ref)
+    analysis = analyze(sweep, rows, results.sweep_metric(sweep))
+    if as_json:
+        emit_json(results.strict_json(analysis.to_dict()))
+        return
+    _print_importance(sweep, analysis)
+
+
+def _print_importance(sweep, analysis):
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .render import console
+
+    con = console()
+    if analysis.note:
+        con.print(f"sweep {sweep['id']}: no parameter importance yet: {escape(analysis.note)}.")
+        return
+    con.print(f"[bold]sweep {sweep['id']}[/bold]: what drives {escape(analysis.metric)} ({analysis.goal}), "
+              f"from {analysis.n_runs} runs")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("parameter", overflow="fold")
+    table.add_column("importance", justify="right")
+    table.add_column("")
+    table.add_column("correlation", justify="right")
+    table.add_column("")
+    for p in analysis.params:
+        imp = p.importance or 0.0
+        corr = p.correlation
+        table.add_row(escape(p.key), f"{imp:.3f}", f"[blue]{_bar(imp, 20)}[/blue]",
+                      "n/a" if corr is None else f"{corr:+.2f}",
+                      "" if corr is None else _corr_bar(corr, 10))
+    con.print(table)
+    con.print("[dim]importance: share of a random forest predicting the metric; correlation: Spearman "
+              "(+: the metric rises with the parameter)[/dim]")
+
+
+def _bar(fraction: float, width: int) -> str:
+    """A bar of block characters, with eighths for the last cell."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (" ▏▎▍▌▋▊▉"[rest] if rest else "")
+
+
+def _corr_bar(corr: float, width: int) -> str:
+    colour = "red" if corr > 0 else "green"
+    return f"[{colour}]{_bar(abs(corr), width)}[/{colour}]"
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the HTML (default: sweep-ID-report.html here).")
+@store_option
+def report(sweep_ref, out_path, store_url):
+    """Write one self-contained HTML report of the sweep; it opens offline, in any browser.
+
+    \b
+    Parallel coordinates of every parameter and the metric (drag on an axis to filter, the
+    runs table follows), parameter importance and correlation, every run's metric curve
+    (early-terminated runs marked), the best value so far over run order, and the runs
+    table sorted by the metric with the best run highlighted. plotly.js is embedded
+    (about 5 MB), so no network is needed. Works while the sweep runs: run it again to
+    refresh.
+
+    \b
+    Example:
+      sweeper report abcd1234
+      sweeper report abcd1234 -o results/sweep.html && xdg-open results/sweep.html
+    """
+    from .report import build
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    path = out_path or f"sweep-{sweep['id']}-report.html"
+    page = build(store, sweep)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    click.echo(f"wrote the report of sweep {sweep['id']} to {path} ({len(page.encode()) / 1e6:.1f} MB)")
