@@ -33,6 +33,11 @@ def check_parameters(params, path, skip: set) -> list[Problem]:
         return out
     for name, spec in params.items():
         here = path + (name,)
+        if not isinstance(name, str):
+            # YAML reads `1:` or `true:` as a number or a boolean, which the schema's name pattern skips.
+            out.append(Problem(here, f"parameter name {describe(name)} is not allowed: a name starts with a "
+                                     "letter or _ (quote it if you mean the text)"))
+            continue
         if here in skip or not isinstance(spec, dict):
             continue
         out += _check_parameter(spec, here, skip)
@@ -68,6 +73,9 @@ def _check_parameter(spec: dict, here: tuple, skip: set) -> list[Problem]:
     for key in requires:
         if key not in spec:
             out.append(Problem(here, f"distribution {dist} needs '{key}'"))
+    for key in _NUMBER_KEYS:
+        if _num(spec.get(key)) and not math.isfinite(spec[key]):
+            out.append(Problem(here + (key,), f"expected a finite number; found {spec[key]}"))
     if out:
         return out
 
@@ -109,7 +117,7 @@ def leaf_specs(params, path=()):
     if not isinstance(params, dict):
         return
     for name, spec in params.items():
-        if not isinstance(spec, dict):
+        if not isinstance(spec, dict) or not isinstance(name, str):
             continue
         if "parameters" in spec:
             yield from leaf_specs(spec["parameters"], path + (name,))
@@ -128,8 +136,10 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
     for path, _ in leaves:
         key = flat_key(path)
         if key in seen:
-            out.append(Problem(("parameters",) + path, f"the flattened name '{key}' is also used by "
-                                                       f"parameters.{'.parameters.'.join(seen[key])}"))
+            # Runs, tables and the grid order know a parameter by its flattened name.
+            out.append(Problem(("parameters",) + _nested_path(path),
+                               f"this parameter and parameters.{'.parameters.'.join(seen[key])} both "
+                               f"flatten to '{key}'; rename one"))
         seen[key] = path
 
     method = cfg.get("method")
@@ -137,6 +147,8 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
         for path, spec in leaves:
             dist = infer_distribution(spec)
             where = ("parameters",) + _nested_path(path)
+            if where in skip:  # malformed: its schema problem is already reported
+                continue
             if dist not in DISCRETE and dist not in DEPRECATED and dist in DISTRIBUTIONS:
                 out.append(Problem(where, f"grid search needs discrete parameters, and {flat_key(path)} is {dist}: "
                                           "give it values, or use int_uniform or q_uniform, or method random or bayes"))

@@ -88,9 +88,10 @@ def load_dict(data: dict, source: str | None = None, positions: dict | None = No
     if not isinstance(data, dict):
         raise SweepConfigError([Problem((), f"a sweep config is a mapping; found {describe(data)}")], source)
     positions = positions or {}
-    problems = _schema_problems(data) + checks.check_sweep(data, skip=set())
-    # A parameter with a schema problem also trips the rules beside it; say it once.
-    problems = _dedupe(problems)
+    schema_problems = _schema_problems(data)
+    # A parameter the schema already faults would trip the rules beside it too; say it once.
+    skip = {_parameter_of(p.path) for p in schema_problems} - {()}
+    problems = schema_problems + checks.check_sweep(data, skip=skip)
     problems = [_locate(p, positions) for p in problems] + list(extra_warnings or [])
     errors = [p for p in problems if not p.warning]
     if errors:
@@ -99,19 +100,12 @@ def load_dict(data: dict, source: str | None = None, positions: dict | None = No
                        warnings=[p for p in problems if p.warning])
 
 
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    schema_paths = {p.path for p in problems if getattr(p, "_schema", False)}
-    out, seen = [], set()
-    for p in problems:
-        key = (p.path, p.message)
-        if key in seen:
-            continue
-        if not getattr(p, "_schema", False) and any(p.path[:len(s)] == s or s[:len(p.path)] == p.path
-                                                    for s in schema_paths if len(s) > 1):
-            continue
-        seen.add(key)
-        out.append(p)
-    return out
+def _parameter_of(path: tuple) -> tuple:
+    """("parameters", "opt", "parameters", "lr", "min") -> ("parameters", "opt", "parameters", "lr")"""
+    i = 0
+    while i + 1 < len(path) and path[i] == "parameters":
+        i += 2
+    return path[:i]
 
 
 def _locate(p: Problem, positions: dict) -> Problem:
@@ -128,9 +122,7 @@ def _schema_problems(data: dict) -> list[Problem]:
     validator = jsonschema.Draft7Validator(schema())
     out = []
     for err in validator.iter_errors(data):
-        for p in _translate(err, data):
-            object.__setattr__(p, "_schema", True)
-            out.append(p)
+        out += _translate(err, data)
     return out
 
 
@@ -157,6 +149,9 @@ def _translate(err, data) -> list[Problem]:
             if typo:
                 hint = f" ('{typo[0]}' is not a key{did_you_mean(typo[0], [missing])})"
         return [Problem(path, f"missing required key '{missing}'{hint}")]
+    if v == "enum" and path == ("method",) and err.instance == "custom":
+        return [Problem(path, "method custom hands the search to a W&B Launch scheduler, which sweeper "
+                              "does not run; expected one of: grid, random, bayes")]
     if v == "enum":
         options = ", ".join(str(o) for o in err.validator_value if o is not False)
         found = err.instance
@@ -177,7 +172,8 @@ def _translate(err, data) -> list[Problem]:
         return [Problem(path, f"expected at least {err.validator_value} item; found an empty list")]
     if v in ("minimum", "exclusiveMinimum"):
         op = ">=" if v == "minimum" else ">"
-        return [Problem(path, f"expected a number {op} {err.validator_value}; found {describe(err.instance)}")]
+        kind = "an integer" if err.schema.get("type") == "integer" else "a number"
+        return [Problem(path, f"expected {kind} {op} {err.validator_value}; found {describe(err.instance)}")]
     return [Problem(path, err.message)]
 
 
@@ -190,7 +186,9 @@ def normalize(data: dict) -> dict:
         m = out["metric"]
         m.setdefault("goal", "minimize")
         m.setdefault("impute", "worst")
-        m.setdefault("impute_while_running", "false")
+        # W&B spells "off" as the string "false"; an unquoted `false` in YAML means the same.
+        if m.get("impute_while_running", False) is False:
+            m["impute_while_running"] = "false"
     if "early_terminate" in out:
         et = out["early_terminate"]
         et.setdefault("eta", 3)
