@@ -309,10 +309,11 @@ def _print_importance(sweep, analysis):
 
     from .render import console
 
-    con = console()
     if analysis.note:
-        con.print(f"sweep {sweep['id']}: no parameter importance yet: {escape(analysis.note)}.")
+        # Plain echo: a sentence for a person, never cut by rich's wrapping.
+        click.echo(f"sweep {sweep['id']}: no parameter importance yet: {analysis.note}.")
         return
+    con = console()
     con.print(f"[bold]sweep {sweep['id']}[/bold]: what drives {escape(analysis.metric)} ({analysis.goal}), "
               f"from {analysis.n_runs} runs")
     table = Table(box=None, header_style="bold", pad_edge=False)

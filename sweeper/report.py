@@ -84,11 +84,14 @@ def parcoords_figure(sweep: dict, rows: list[dict], metric: Metric):
         dims.append(_dimension(p.key, values, log=p.distribution in LOG_SCALED))
     best = [r["best"] for r in scored]
     dims.append(dict(label=esc(metric.name), values=best))
-    line = dict(color=best, colorscale="Viridis", reversescale=not metric.maximize, showscale=True,
-                colorbar=dict(title=dict(text=esc(metric.name))))
+    # The metric's own axis is the colour key: no colour bar.
+    line = dict(color=best, colorscale="Viridis", reversescale=not metric.maximize, showscale=False)
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line,
                                  labelangle=-20 if len(dims) > 6 else 0, labelside="top"))
-    fig.update_layout(margin=dict(l=60, r=40, t=90, b=30), height=460)
+    # The first axis's tick labels sit left of the plot: leave them room (up to a point).
+    first = dims[0].get("ticktext") or [] if dims else []
+    left = min(220, max(60, 10 + 7 * max((len(t) for t in first), default=0)))
+    fig.update_layout(margin=dict(l=left, r=60, t=90, b=30), height=460)
     return fig, [r["id"] for r in scored]
 
 
@@ -101,7 +104,7 @@ def _dimension(key: str, values: list, log: bool) -> dict:
         logs = [math.log10(v) for v in values]
         lo, hi = math.floor(min(logs)), math.ceil(max(logs))
         ticks = list(range(lo, hi + 1))
-        return dict(label=esc(key), values=logs, tickvals=ticks, ticktext=[esc(f"{10.0 ** t:g}") for t in ticks])
+        return dict(label=esc(key), values=logs, tickvals=ticks, ticktext=[f"{10.0 ** t:g}" for t in ticks])
     if numeric:
         return dict(label=esc(key), values=[float(v) for v in values])
     # Categorical: one tick per value, in a stable order.
@@ -117,7 +120,9 @@ def _dimension(key: str, values: list, log: bool) -> dict:
     order = sorted(range(len(levels)), key=lambda i: _text(levels[i]))
     code = {keys[i]: n for n, i in enumerate(order)}
     return dict(label=esc(key), values=[code[value_key(v)] for v in values], tickvals=list(range(len(order))),
-                ticktext=[esc(levels[i]) for i in order])
+                # Unlike every other text in plotly, parcoords tick labels are set as plain text
+                # (d3's .text()): escaping them would show the entities.
+                ticktext=[_text(levels[i]) for i in order])
 
 
 def importance_figure(analysis):

@@ -255,6 +255,8 @@ class Store:
         from sqlalchemy import func, select
         from .tables import runs, sweeps
 
+        began = time.time()
+
         def fn(conn):
             q = sweeps.select().where(sweeps.c.id == sweep_id)
             if not self.is_sqlite:
@@ -268,8 +270,12 @@ class Store:
             if sweep["state"] != "running":
                 why = sweep["ended_reason"] or f"the sweep is {sweep['state']}"
                 return Claim(stop=why, code=sweep["state"])
+            if sweep["method"] == "bayes":
+                q = runs.select()
+            else:  # grid and random need no parameters or metrics: skip decoding them
+                q = select(runs.c.id, runs.c.number, runs.c.state, runs.c.grid_index, runs.c.superseded)
             history = [_run_dict(r) for r in conn.execute(
-                runs.select().where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
+                q.where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
             live = [r for r in history if not r["superseded"]]
             cap = sweep["config"].get("run_cap")
             if cap is not None and len(live) >= cap:
@@ -295,7 +301,8 @@ class Store:
             rid = _fresh_run_id(conn)
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
                           params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
-                          host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now)
+                          host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
+                          claim_ms=(time.time() - began) * 1000)
             conn.execute(runs.insert().values(**values))
             return Claim(run=_run_dict(values))
 

@@ -70,6 +70,7 @@ runs = Table(
     Column("stop_reason", Text),  # in words: early terminated at band 9, canceled, Ctrl+C ...
     Column("band", Integer),  # the hyperband band that stopped it
     Column("error", Text),  # last lines of output of a failed run, or a traceback
+    Column("claim_ms", Float),  # how long claiming it took, lock wait included: contention shows here
 )
 Index("runs_grid_point", runs.c.sweep_id, runs.c.grid_index, unique=True,
       sqlite_where=text("grid_index IS NOT NULL AND NOT superseded"),
