@@ -75,8 +75,10 @@ def load_file(path: str | os.PathLike) -> SweepConfig:
     if data is None:
         raise SweepConfigError([Problem((), "the file is empty: a sweep file needs at least method and parameters")], source)
     if not isinstance(data, dict):
+        kind = describe(data).rsplit("(", 1)[-1].rstrip(")")
+        article = "an" if kind[0] in "aeiou" else "a"
         raise SweepConfigError([Problem((), f"a sweep file is a mapping of keys (method:, parameters:, ...); "
-                                            f"this one holds a {describe(data).split('(')[-1].rstrip(')')}",
+                                            f"this one holds {article} {kind}: {describe(data)}",
                                         *positions.get((), (None, None)))], source)
     cfg = load_dict(data, source=source, positions=positions, extra_warnings=warnings)
     cfg.text = text
