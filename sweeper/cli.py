@@ -247,65 +247,31 @@ def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, output, sto
     sys.exit(code)
 
 
-def _transition(store_url, sweep_ref, state, allowed, reason, verb):
-    store = open_store(store_url)
-    sw = get_sweep(store, sweep_ref)
-    if sw["state"] not in allowed:
-        raise Fail(f"sweep {sw['id']} is {sw['state']}: it cannot be {verb}", EXIT_BAD_INPUT)
-    sw = store.set_sweep_state(sw["id"], state, reason=reason, only_from=allowed)
-    click.echo(f"sweep {sw['id']} is now {sw['state']}" + (f" ({reason})" if reason else ""))
+def _transition_command(name, state, allowed, reason, summary):
+    """pause, resume, stop and cancel differ only in the states they move between."""
+
+    @cli.command(name, help=f"{summary}\n\n\b\nExample:\n  sweeper {name} abcd1234")
+    @click.argument("sweep_ref", metavar="ID")
+    @store_option
+    def command(sweep_ref, store_url):
+        store = open_store(store_url)
+        sw = get_sweep(store, sweep_ref)
+        if sw["state"] not in allowed:
+            raise Fail(f"sweep {sw['id']} is {sw['state']}: `sweeper {name}` needs it "
+                       f"{' or '.join(allowed)}", EXIT_BAD_INPUT)
+        sw = store.set_sweep_state(sw["id"], state, reason=reason, only_from=allowed)
+        click.echo(f"sweep {sw['id']} is now {sw['state']}" + (f" ({reason})" if reason else ""))
+
+    return command
 
 
-@cli.command()
-@click.argument("sweep_ref", metavar="ID")
-@store_option
-def pause(sweep_ref, store_url):
-    """Start no new runs until `sweeper resume`; running runs go on. Agents exit (code 4).
-
-    \b
-    Example:
-      sweeper pause abcd1234
-    """
-    _transition(store_url, sweep_ref, "paused", ("running",), None, "paused")
-
-
-@cli.command()
-@click.argument("sweep_ref", metavar="ID")
-@store_option
-def resume(sweep_ref, store_url):
-    """Let a paused sweep start runs again.
-
-    \b
-    Example:
-      sweeper resume abcd1234
-    """
-    _transition(store_url, sweep_ref, "running", ("paused",), None, "resumed")
-
-
-@cli.command()
-@click.argument("sweep_ref", metavar="ID")
-@store_option
-def stop(sweep_ref, store_url):
-    """Finish the sweep: running runs finish, no more start.
-
-    \b
-    Example:
-      sweeper stop abcd1234
-    """
-    _transition(store_url, sweep_ref, "finished", ("running", "paused"), "stopped by the user", "stopped")
-
-
-@cli.command()
-@click.argument("sweep_ref", metavar="ID")
-@store_option
-def cancel(sweep_ref, store_url):
-    """Cancel the sweep: agents stop their running runs within seconds, and start no more.
-
-    \b
-    Example:
-      sweeper cancel abcd1234
-    """
-    _transition(store_url, sweep_ref, "canceled", ("running", "paused"), "canceled by the user", "canceled")
+_transition_command("pause", "paused", ("running",), None,
+                    "Start no new runs until `sweeper resume`; running runs go on. Agents exit (code 4).")
+_transition_command("resume", "running", ("paused",), None, "Let a paused sweep start runs again.")
+_transition_command("stop", "finished", ("running", "paused"), "stopped by the user",
+                    "Finish the sweep: running runs finish, no more start.")
+_transition_command("cancel", "canceled", ("running", "paused"), "canceled by the user",
+                    "Cancel the sweep: agents stop their running runs within seconds, and start no more.")
 
 
 @cli.command()

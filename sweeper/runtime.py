@@ -65,61 +65,14 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-class _LazyConfig(Config):
-    """The current run's parameters; reads $SWEEPER_PARAMS on first use, so importing is free."""
-
-    def _load(self):
-        if not self.__dict__.get("_loaded"):
-            self.__dict__["_loaded"] = True
-            dict.update(self, Config(_sweep_params()))
-
-    def _reset(self, data: dict):
-        dict.clear(self)
-        dict.update(self, Config(data))
-        self.__dict__["_loaded"] = True
-
-    def __getitem__(self, key):
-        self._load()
-        return super().__getitem__(key)
-
-    def __getattr__(self, name):
-        self._load()
-        return super().__getattr__(name)
-
-    def get(self, key, default=None):
-        self._load()
-        return super().get(key, default)
-
-    def __contains__(self, key):
-        self._load()
-        return super().__contains__(key)
-
-    def __iter__(self):
-        self._load()
-        return super().__iter__()
-
-    def __len__(self):
-        self._load()
-        return super().__len__()
-
-    def keys(self):
-        self._load()
-        return super().keys()
-
-    def items(self):
-        self._load()
-        return super().items()
-
-    def values(self):
-        self._load()
-        return super().values()
-
-    def __repr__(self):
-        self._load()
-        return super().__repr__()
+def _replace(cfg: Config, data: dict) -> None:
+    dict.clear(cfg)
+    dict.update(cfg, Config(data))
 
 
-config = _LazyConfig()
+# The current run's parameters. Read at import only under an agent ($SWEEPER_PARAMS set),
+# so a plain import stays free.
+config = Config(_sweep_params())
 
 
 class Run:
@@ -160,7 +113,7 @@ def init(config: dict | None = None, project: str | None = None, **_ignored) -> 
     if _run is not None:
         return _run
     merged = _merge(dict(config or {}), _sweep_params())
-    globals()["config"]._reset(merged)
+    _replace(globals()["config"], merged)
     if os.environ.get("SWEEPER_METRICS"):
         _run = Run(os.environ.get("SWEEPER_RUN_ID"), os.environ.get("SWEEPER_RUN_DIR"), globals()["config"],
                    os.environ.get("SWEEPER_SWEEP_ID"), project)
@@ -210,8 +163,7 @@ def _reset_for_child(env: dict) -> None:
     global _run, _metrics_file, _stop_reason
     _run, _metrics_file, _stop_reason = None, None, None
     os.environ.update(env)
-    config.__dict__["_loaded"] = False
-    dict.clear(config)
+    _replace(config, _sweep_params())
 
 
 def _plain(value):

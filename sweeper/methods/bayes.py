@@ -249,7 +249,8 @@ def _observations(columns, space, config, runs):
     imputed = {"best": min(known), "worst": max(known)}
 
     def impute(run, how):
-        return (latest(run) if how == "latest" else None) or imputed.get(how, imputed["worst"])
+        value = latest(run) if how == "latest" else None
+        return value if value is not None else imputed.get(how, imputed["worst"])
 
     points, values, pending = [], [], []
     for r in runs:
