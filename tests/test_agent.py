@@ -401,3 +401,47 @@ parameters:
     run_id = st["best"]["id"]
     logs = project.cli("logs", run_id, check=True).stdout
     assert "probe running" in logs
+
+
+def test_retry_failed_runs_failed_grid_points_again(project):
+    project.write("flaky.py", """
+import os, sys
+marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failed_once")
+x = sys.argv[1].split("=")[1]
+if x == "2" and not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(1)
+""")
+    sid = project.sweep("program: flaky.py\nmethod: grid\nparameters: {x: {values: [1, 2, 3]}}\n")
+    assert project.agent(sid).returncode == 3
+    store = project.open()
+    assert sorted(r["state"] for r in store.runs(sid)) == ["failed", "finished", "finished"]
+    # Without --retry-failed the grid is done; with it the failed point runs again.
+    assert project.agent(sid).returncode == 3 and len(store.runs(sid)) == 3
+    proc = project.agent(sid, "--retry-failed")
+    assert proc.returncode == 3, proc.stderr
+    runs = store.runs(sid)
+    live = [r for r in runs if not r["superseded"]]
+    assert len(runs) == 4 and sorted(r["grid_index"] for r in live) == [0, 1, 2]
+    assert all(r["state"] == "finished" for r in live)
+    assert [r["state"] for r in runs if r["superseded"]] == ["failed"]
+    assert store.get_sweep(sid)["state"] == "finished"
+
+
+def test_logs_follow_a_running_run(project):
+    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {sleep: {value: 1.5}}\n")
+    agent = project.start_agent(sid)
+    store = project.open()
+    run = wait_for(lambda: next((r for r in store.runs(sid) if r["run_dir"]), None), what="run to start")
+    follow = project.cli("logs", run["id"], "-f", timeout=30)
+    assert follow.returncode == 0 and "probe running" in follow.stdout
+    assert store.get_run(run["id"])["state"] != "running"  # -f returned once the run ended
+    agent.kill()
+    agent.wait()
+    assert project.cli("logs", "nosuchrn").returncode == 2
+
+
+def test_status_watch_without_a_terminal_prints_once(project):
+    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {x: {value: 1}}\n")
+    proc = project.cli("status", sid, "--watch", timeout=20)
+    assert proc.returncode == 0 and f"sweep {sid}" in proc.stdout and "No runs yet" in proc.stdout

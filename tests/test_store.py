@@ -91,3 +91,27 @@ def test_parallel_writers_never_see_locked(tmp_path):
         t.join()
     assert errors == []
     assert len(open_store(url).list_sweeps()) == 150
+
+
+def test_older_schema_without_a_migration_is_refused(tmp_path):
+    db = tmp_path / "s.db"
+    open_store(str(db)).dispose()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sweeper_meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 0, which this sweeper cannot migrate"):
+        open_store(str(db))
+
+
+def test_older_schema_is_migrated_step_by_step(tmp_path, monkeypatch):
+    from sweeper.store import migrate
+
+    db = tmp_path / "s.db"
+    open_store(str(db)).dispose()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sweeper_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION - 1),))
+    steps = []
+    monkeypatch.setitem(migrate.MIGRATIONS, SCHEMA_VERSION - 1, lambda conn: steps.append("ran"))
+    open_store(str(db)).dispose()
+    assert steps == ["ran"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)

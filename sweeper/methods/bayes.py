@@ -67,7 +67,9 @@ N_RANDOM = 1000
 N_LOCAL = 300
 N_REFINE = 150
 MIN_SEPARATION = 0.01
-XI = 0.01  # EI's exploration margin, in standard deviations of the observed values
+XI = 0.01
+NOISE_BOUNDS = (1e-5, 1e5)
+WARP = lambda y: y  # EI's exploration margin, in standard deviations of the observed values
 
 
 def default_initial(n_params: int) -> int:
@@ -296,14 +298,17 @@ def _keep(y: np.ndarray, cap: int) -> np.ndarray:
 def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
     from skopt.learning import GaussianProcessRegressor
-    from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
+    from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
     keep = _keep(y, OBSERVATION_CAP)
     X, y = X[keep], y[keep]
+    y_raw = y
+    y = WARP(y)
     fit = _keep(y, FIT_CAP)
     d = columns.width
     kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
-        length_scale=np.ones(d), length_scale_bounds=[(0.01, 100.0)] * d, nu=2.5)
+        length_scale=np.ones(d), length_scale_bounds=[(0.01, 100.0)] * d, nu=2.5) + WhiteKernel(
+        1e-4, NOISE_BOUNDS)
     gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
                                   n_restarts_optimizer=0,
                                   random_state=int(rng.integers(2**31)))

@@ -27,6 +27,7 @@ __all__ = ["Store", "open_store", "NotFound", "StoreError", "StoreUnavailable", 
 RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
 TERMINAL = ("finished", "failed", "crashed", "stopped")
 SWEEP_STATES = ("running", "paused", "finished", "canceled")
+GRID_EXHAUSTED = "grid exhausted"
 HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
 
 
@@ -267,7 +268,10 @@ class Store:
             sweep = _sweep_dict(row)
             now = time.time()
             self._reap(conn, sweep_id, now)
-            if sweep["state"] != "running":
+            # A grid that ran out may still hold failed points that --retry-failed runs again.
+            reopen = (retry_failed and sweep["state"] == "finished"
+                      and (sweep["ended_reason"] or "").startswith(GRID_EXHAUSTED))
+            if sweep["state"] != "running" and not reopen:
                 why = sweep["ended_reason"] or f"the sweep is {sweep['state']}"
                 return Claim(stop=why, code=sweep["state"])
             if sweep["method"] == "bayes":
@@ -286,10 +290,13 @@ class Store:
                 if running:
                     # Not finished yet: if one of these crashes, its point must be run again.
                     return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
-                reason = "grid exhausted: every grid point has a run"
+                reason = f"{GRID_EXHAUSTED}: every grid point has a run"
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                     state="finished", ended_reason=reason, updated_at=now))
                 return Claim(stop=reason, code="exhausted")
+            if reopen:
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                    state="running", ended_reason=None, updated_at=now))
             params, grid_index = choice
             if grid_index is not None:
                 # The point was crashed (or failed, with --retry-failed): hand it over.
