@@ -17,6 +17,9 @@ _NUMBER_KEYS = ("min", "max", "mu", "sigma", "q", "a", "b")
 _PARAM_KEYS = ("distribution", "value", "values", "probabilities", "min", "max", "mu",
                "sigma", "q", "a", "b", "parameters")
 MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
+# A grid axis is held as a list; past this many values that list alone takes seconds and
+# hundreds of MB, and no grid that size is ever run to the end.
+MAX_GRID_AXIS = 1_000_000
 KNOWN_MACROS = {"env", "interpreter", "program", "args", "args_no_equals", "args_no_hyphens",
                 "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_json",
                 "args_json_file"}
@@ -152,6 +155,11 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
             if dist not in DISCRETE and dist not in DEPRECATED and dist in DISTRIBUTIONS:
                 out.append(Problem(where, f"grid search needs discrete parameters, and {flat_key(path)} is {dist}: "
                                           "give it values, or use int_uniform or q_uniform, or method random or bayes"))
+            elif (n := _axis_length(dist, spec)) is not None and n > MAX_GRID_AXIS:
+                out.append(Problem(where, f"grid search lists every value of {flat_key(path)}, and this {dist} has "
+                                          f"{n:,} of them, more than the {MAX_GRID_AXIS:,} sweeper enumerates: use "
+                                          + ("a larger q" if dist == "q_uniform" else "q_uniform with a q above 1")
+                                          + ", or method random"))
             elif "probabilities" in spec:
                 out.append(Problem(where + ("probabilities",),
                                    "grid search runs every value once, so probabilities mean nothing here; "
@@ -180,6 +188,16 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
                                                    f"(known: {', '.join(sorted(KNOWN_MACROS))}){did_you_mean(m.group(1), KNOWN_MACROS)}",
                                    warning=True))
     return out
+
+
+def _axis_length(dist: str, spec: dict) -> int | None:
+    """How many grid values a range gives, counted without listing them (None: not a range)."""
+    lo, hi, q = spec.get("min"), spec.get("max"), spec.get("q", 1)
+    if dist not in ("int_uniform", "q_uniform") or not all(_num(x) and math.isfinite(x) for x in (lo, hi, q)) or q <= 0:
+        return None
+    if dist == "int_uniform":
+        return int(hi) - int(lo) + 1
+    return max(0, math.ceil((hi - lo) / q))
 
 
 def _nested_path(path: tuple) -> tuple:

@@ -160,14 +160,16 @@ def _translate(err, data) -> list[Problem]:
         return [Problem(path, f"expected one of: {options}; found {describe(found)}"
                               f"{did_you_mean(found, err.validator_value) if isinstance(found, str) else ''}")]
     if v == "type":
-        expected = err.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
-        expected = {"object": "a mapping", "array": "a list", "number": "a number", "integer": "an integer",
-                    "string": "a string", "boolean": "true or false"}.get(expected, expected)
-        return [Problem(path, f"expected {expected}; found {describe(err.instance)}")]
+        names = {"object": "a mapping", "array": "a list", "number": "a number", "integer": "an integer",
+                 "string": "a string", "boolean": "true or false"}
+        expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        return [Problem(path, f"expected {' or '.join(names.get(e, e) for e in expected)}; "
+                              f"found {describe(err.instance)}")]
     if v == "pattern" and "propertyNames" in err.schema_path:
         return [Problem(path + (err.instance,), f"parameter name '{err.instance}' is not allowed: a name starts "
                                                 "with a letter or _ and holds only letters, digits, _ . and -")]
+    if v == "minLength":
+        return [Problem(path, f"expected a non-empty string; found {describe(err.instance)}")]
     if v == "minProperties":
         return [Problem(path, "expected at least one parameter; found none")]
     if v == "minItems":

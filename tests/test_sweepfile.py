@@ -122,6 +122,10 @@ def test_paramters_typo_reports_the_missing_key_and_the_unknown_one(tmp_path):
     ({"method": "random", "controller": {"type": "remote"}, "parameters": {"a": {"value": 1}}},
      ("controller", "type"), "expected one of: local, cloud"),
     ({"method": "random", "metrics": [], "parameters": {"a": {"value": 1}}}, ("metrics",), "multi-objective"),
+    ({"method": "random", "program": "", "parameters": {"a": {"value": 1}}}, ("program",),
+     "expected a non-empty string; found '' (string)"),
+    ({"method": "random", "command": ["python", None], "parameters": {"a": {"value": 1}}}, ("command", 1),
+     "expected a string or a number or true or false; found None (null)"),
 ])
 def test_top_level_problems(cfg, path, message):
     p = one_problem(refused(cfg))
@@ -553,6 +557,26 @@ def test_grid_accepts_discrete_parameters(spec, grid):
     cfg = load_dict(param(spec, method="grid"))
     [p] = cfg.space
     assert p.grid_values() == grid
+
+
+@pytest.mark.parametrize("spec, count, hint", [
+    ({"min": 0, "max": 10**9}, "1,000,000,001", "use q_uniform with a q above 1, or method random"),
+    ({"distribution": "q_uniform", "min": 0, "max": 1, "q": 1e-7}, "10,000,000", "use a larger q, or method random"),
+])
+def test_grid_refuses_an_axis_too_long_to_list(spec, count, hint):
+    # Listing a billion-value axis would hang `sweeper sweep`; the file is refused instead.
+    p = one_problem(refused(param(spec, method="grid")))
+    assert p.path == ("parameters", "x")
+    assert f"has {count} of them, more than the 1,000,000 sweeper enumerates: {hint}" in p.message
+
+
+def test_grid_axis_limit_counts_values_not_points():
+    # Three axes of 1000 values: a billion points, each axis short; accepted.
+    cfg = load_dict({"method": "grid", "parameters": {k: {"min": 1, "max": 1000} for k in "abc"}})
+    assert [len(p.grid_values()) for p in cfg.space] == [1000, 1000, 1000]
+    assert load_dict(param({"min": 1, "max": 10**6}, method="grid"))
+    with pytest.raises(SweepConfigError):
+        load_dict(param({"min": 0, "max": 10**6}, method="grid"))
 
 
 def test_bayes_needs_a_metric():
