@@ -172,6 +172,13 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
     if "early_terminate" in cfg and "metric" not in cfg:
         out.append(Problem(("early_terminate",), "early_terminate judges runs by the sweep metric: add metric: {name: ..., goal: ...}"))
 
+    # JSON Schema's "number" lets .inf and .nan through; hyperband's bands and the target need real numbers.
+    for section, keys in (("metric", ("target",)), ("early_terminate", ("eta", "s"))):
+        block = cfg.get(section)
+        for key in keys if isinstance(block, dict) else ():
+            if _num(block.get(key)) and not math.isfinite(block[key]):
+                out.append(Problem((section, key), f"expected a finite number; found {block[key]}"))
+
     et = cfg.get("early_terminate")
     if isinstance(et, dict) and "min_iter" not in et:
         if "max_iter" not in et or "s" not in et:

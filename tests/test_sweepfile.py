@@ -181,6 +181,7 @@ def test_impute_while_running_false_unquoted_means_the_string_false(tmp_path):
     ({"name": "l", "impute": "mean"}, ("metric", "impute"), "expected one of: latest, best, worst; found 'mean'"),
     ({"name": "l", "impute_while_running": "yes"}, ("metric", "impute_while_running"), "found 'yes'"),
     ({"name": "l", "direction": "up"}, ("metric", "direction"), "unknown key 'direction'"),
+    ({"name": "l", "target": float("inf")}, ("metric", "target"), "expected a finite number; found inf"),
     ("loss", ("metric",), "expected a mapping; found 'loss' (string)"),
 ])
 def test_metric_problems(metric, path, message):
@@ -222,6 +223,10 @@ def test_hyperband_max_iter_and_s():
     ({"type": "hyperband", "min_iter": 3, "strict": "no"}, ("early_terminate", "strict"),
      "expected true or false; found 'no' (string)"),
     ({"type": "hyperband", "min_iter": 3, "etta": 2}, ("early_terminate", "etta"), "did you mean 'eta'"),
+    ({"type": "hyperband", "min_iter": 3, "eta": float("inf")}, ("early_terminate", "eta"),
+     "expected a finite number; found inf"),
+    ({"type": "hyperband", "max_iter": 81, "s": float("inf")}, ("early_terminate", "s"),
+     "expected a finite number; found inf"),
 ])
 def test_hyperband_problems(et, path, message):
     p = one_problem(refused(with_et(et)))
