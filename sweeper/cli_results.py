@@ -7,6 +7,7 @@ so `sweeper --help` costs only click.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -14,6 +15,27 @@ import click
 from .cli import EXIT_BAD_INPUT, Fail, cli, emit_json, get_sweep, json_option, open_store, store_option
 
 STATES = ("running", "finished", "failed", "crashed", "stopped")
+
+
+def _user_errors(command):
+    """A store that fails mid-command, or a file that cannot be written: a message, not a traceback."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .store import StoreError
+
+        try:
+            return command(*args, **kwargs)
+        except StoreError as exc:
+            raise Fail(str(exc)) from None
+        except BrokenPipeError:
+            # `sweeper export ID | head`: the reader has what it wanted; leave quietly.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except OSError as exc:
+            raise Fail(f"{exc.filename or 'output'}: {exc.strerror or exc}") from None
+    return wrapper
 
 
 def _load_rows(store_url, sweep_ref):
@@ -48,6 +70,7 @@ def _split(values) -> list[str]:
                    "best and last metric, duration, note.")
 @store_option
 @json_option
+@_user_errors
 def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_json):
     """The sweep's runs as a table, best first.
 
@@ -124,18 +147,21 @@ def _print_runs(sweep, rows, shown, metric, best, cols):
     keys = results.searched_keys(sweep)
     # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
     # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
-    for name, width in (("", 1), ("#", 1), ("run", 8), ("state", 8)):
+    for name, width in (("", 1), ("run", 8), ("state", 8)):
         table.add_column(name, no_wrap=True, min_width=width)
     for k in keys:
         table.add_column(escape(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
     if metric.name:
-        table.add_column(f"best {escape(metric.name)}", justify="right", no_wrap=True, min_width=8)
-        table.add_column("last", justify="right", no_wrap=True, min_width=6)
+        # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
+        width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
+        header = f"best {metric.name}"
+        table.add_column(escape(header), justify="right", no_wrap=True, min_width=max(width, min(len(header), 14)))
+        table.add_column("last", justify="right", no_wrap=True, min_width=width)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("note", no_wrap=True, overflow="ellipsis", min_width=6)
     for r in shown:
         is_best = best is not None and r["id"] == best["id"]
-        cells = ["*" if is_best else "", str(r["number"] or ""), r["id"], _state(r["state"])]
+        cells = ["*" if is_best else "", r["id"], _state(r["state"])]
         cells += [_cell(r["params"].get(k)) for k in keys]
         if metric.name:
             cells += [number(r["best"]), number(r["last"])]
@@ -182,6 +208,7 @@ def _state(state: str) -> str:
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
 @store_option
+@_user_errors
 def export(sweep_ref, fmt, history, out_path, store_url):
     """Export the sweep's runs (or, with --history, every metric line) for pandas, jq, a spreadsheet.
 
@@ -273,6 +300,7 @@ def _write_history(lines, fmt, out):
 @click.argument("sweep_ref", metavar="ID")
 @json_option
 @store_option
+@_user_errors
 def importance(sweep_ref, as_json, store_url):
     """Which parameters matter: random-forest importance and Spearman correlation to the metric.
 
@@ -353,6 +381,7 @@ def _corr_bar(corr: float, width: int) -> str:
 @click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
               help="Where to write the HTML (default: sweep-ID-report.html here).")
 @store_option
+@_user_errors
 def report(sweep_ref, out_path, store_url):
     """Write one self-contained HTML report of the sweep; it opens offline, in any browser.
 

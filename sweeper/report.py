@@ -145,7 +145,7 @@ def importance_figure(analysis):
                          name="correlation", hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=2)
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     fig.update_xaxes(range=[-1, 1], zeroline=True, row=1, col=2)
-    fig.update_layout(showlegend=False, height=max(220, 60 + 28 * len(params)), margin=dict(l=140, r=30, t=40, b=30))
+    fig.update_layout(showlegend=False, height=max(220, 60 + 28 * len(params)), margin=dict(l=140, r=30, t=70, b=30))
     return fig
 
 
@@ -176,6 +176,8 @@ def curves_figure(rows: list[dict], curves: dict, metric: Metric, best_id: str |
         labels.extend([label] * len(idx) + [""])
         if r["early_terminated"]:
             ends.append((steps[-1], values[-1], esc(f"run {rid} #{r['number']}: {r['stop_reason'] or ''}")))
+    # Many runs draw a cloud: fainter lines keep its density readable.
+    opacity = max(0.15, min(0.6, 4 / max(1, len(curves)) ** 0.5))
     fig = go.Figure()
     order = ["finished", "running", "stopped", "failed", "crashed", "early terminated"]
     for group in sorted(groups, key=lambda g: order.index(g) if g in order else len(order)):
@@ -184,7 +186,7 @@ def curves_figure(rows: list[dict], curves: dict, metric: Metric, best_id: str |
         fig.add_trace(scatter(x=xs, y=ys, text=labels, mode="lines", name=group, connectgaps=False,
                               line=dict(color=STATE_COLOURS.get(group, "#b279a2") if not et else "#9d9d9d",
                                         width=1, dash="dot" if et else None),
-                              opacity=0.55, hovertemplate="%{text}<br>step %{x}: %{y:.6g}<extra></extra>"))
+                              opacity=opacity, hovertemplate="%{text}<br>step %{x}: %{y:.6g}<extra></extra>"))
     if ends:
         fig.add_trace(scatter(x=[e[0] for e in ends], y=[e[1] for e in ends], text=[e[2] for e in ends],
                               mode="markers", name="early terminated here",
