@@ -194,7 +194,7 @@ def test_sweep_ids_in_every_form(store_url):
     r = invoke("sweep", GRID, "--store", store_url, "--project", "proj", "--json")
     sid = json.loads(r.stdout)["id"]
     store = open_store(store_url)
-    for ref in (sid, f"proj/{sid}", f"lab/proj/{sid}", f" {sid} ", f"proj/{sid}/"):
+    for ref in (sid, f"proj/{sid}", f"jmjeon94/proj/{sid}", f" {sid} ", f"proj/{sid}/"):
         assert store.get_sweep(ref)["id"] == sid
     with pytest.raises(NotFound, match="belongs to project 'proj', not 'other'"):
         store.get_sweep(f"other/{sid}")
@@ -305,8 +305,7 @@ def test_exe_bad_file_json(sweeper_exe, workdir, bad_file):
     assert r.returncode == EXIT_BAD_INPUT
     out = json.loads(r.stdout)
     assert out["ok"] is False and len(out["problems"]) == 5
-    assert not (workdir / ".sweeper").exists() or json.loads(
-        run_cli(sweeper_exe, "sweeps", "--json", cwd=workdir).stdout) == []
+    assert not (workdir / ".sweeper").exists()  # a rejected file does not even open the store
 
 
 def test_exe_dry_run(sweeper_exe, workdir):
