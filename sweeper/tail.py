@@ -19,7 +19,7 @@ from . import hyperband
 
 BATCH_LINES = 20_000
 FLUSH_SECONDS = 0.5
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.02
 READ_BYTES = 4 << 20
 
 
