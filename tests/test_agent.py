@@ -198,6 +198,7 @@ def test_run_cap_across_agents(project):
     codes = [p.wait(60) for p in procs]
     assert codes == [3, 3, 3], [p.stderr.read() for p in procs]
     assert len(project.open().runs(sid)) == 7
+    assert project.open().get_sweep(sid)["state"] == "finished"
 
 
 def test_ctrl_c_stops_run_gracefully(project):

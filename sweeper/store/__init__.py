@@ -283,7 +283,11 @@ class Store:
             live = [r for r in history if not r["superseded"]]
             cap = sweep["config"].get("run_cap")
             if cap is not None and len(live) >= cap:
-                return Claim(stop=f"run_cap reached: the sweep has {len(live)} runs of {cap}", code="run_cap")
+                reason = f"run_cap reached: the sweep has {len(live)} runs of {cap}"
+                if not any(r["state"] == "running" for r in live):
+                    conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                        state="finished", ended_reason=reason, updated_at=now))
+                return Claim(stop=reason, code="run_cap")
             choice = choose(sweep, history, retry_failed)
             if choice is None:
                 running = sum(1 for r in live if r["state"] == "running")
