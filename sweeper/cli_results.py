@@ -27,6 +27,11 @@ def _user_errors(command):
             return command(*args, **kwargs)
         except StoreError as exc:
             raise Fail(str(exc)) from None
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in ("plotly", "sklearn", "scipy"):
+                raise
+            raise Fail(f"this command needs {exc.name.split('.')[0]}: pip install 'sweeper[report]' "
+                       "(plotly and scikit-learn)") from None
         except BrokenPipeError:
             # `sweeper export ID | head`: the reader has what it wanted; leave quietly.
             import os

@@ -116,7 +116,7 @@ def _forest_importance(keys, columns, kinds, y, seed) -> dict:
             blocks.append(onehot)
             owner.extend([k] * len(levels))
     X = np.hstack(blocks)
-    forest = RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1, min_samples_leaf=1)
+    forest = RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1, min_samples_leaf=1)
     forest.fit(X, np.asarray(y, dtype=float))
     totals: dict = {k: 0.0 for k in keys}
     for k, share in zip(owner, forest.feature_importances_):

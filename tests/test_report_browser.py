@@ -119,6 +119,49 @@ def test_every_plot_is_drawn_without_console_errors(browser, report, tmp_path):
     assert "<b>check</b>" not in dom and "&lt;b&gt;check&lt;/b&gt;" in dom
 
 
+ODD_SWEEPS = {
+    # No run yet: every section says so, nothing is drawn, nothing breaks.
+    "empty": ("""
+program: bowl.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  x: {values: [0.5]}
+""", False),
+    # NaN on every line, nothing logged, a failure: one normal run among them.
+    "edges": ("""
+program: bowl.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  mode: {values: [ok, nan, silent, fail]}
+  lines: {value: 3}
+""", True),
+    "no-metric": ("""
+program: bowl.py
+method: grid
+parameters:
+  x: {values: [0.3, 0.9]}
+  lines: {value: 3}
+""", True),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ODD_SWEEPS))
+def test_odd_sweeps_render_without_errors(browser, kind, tmp_path):
+    p = Project(tmp_path / "proj")
+    shutil.copy(BOWL, p.root / "bowl.py")
+    text, run_it = ODD_SWEEPS[kind]
+    sid = p.sweep(text)
+    if run_it:
+        assert p.agent(sid, "--output", "none").returncode == 3
+    page = p.root / "report.html"
+    p.cli("report", sid, "-o", page, check=True)
+    proc = chromium(browser, tmp_path, page, "--dump-dom")
+    assert 'data-rendered="yes"' in proc.stdout, proc.stderr[-3000:]
+    assert console_errors(proc.stderr) == []
+
+
 def test_brushing_filters_the_runs_table(browser, report, tmp_path):
     """Set a range on the x axis as a brush would; the runs table keeps only the runs inside."""
     page = report.read_text()

@@ -325,6 +325,23 @@ parameters:
     assert "no metric lines" in text and "only 2 runs with a value of loss" in text
 
 
+def test_a_sweep_without_metric(project, tmp_path):
+    sid = project.sweep("""
+program: bowl.py
+method: grid
+parameters:
+  x: {values: [0.9, 0.3]}
+  lines: {value: 2}
+""")
+    assert project.agent(sid, "--output", "none").returncode == 3
+    rows = runs_json(project, sid)
+    assert [r["number"] for r in rows] == [1, 2] and all(r["best"] is None for r in rows)
+    assert [r["params"]["x"] for r in runs_json(project, sid, "--sort", "loss")] == [0.3, 0.9]
+    assert "has no metric" in project.cli("importance", sid, check=True).stdout
+    project.cli("report", sid, "-o", tmp_path / "nometric.html", check=True)
+    assert "x" in project.cli("runs", sid, check=True).stdout
+
+
 # ---- the CLI itself ------------------------------------------------------------------------------
 
 
