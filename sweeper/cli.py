@@ -6,7 +6,6 @@ every command imports what it needs when it runs.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -64,7 +63,20 @@ def get_sweep(store, ref):
 
 
 def emit_json(obj):
-    click.echo(json.dumps(obj, indent=2, default=str, allow_nan=True))
+    """Strict JSON for other tools (jq rejects NaN and Infinity): non-finite numbers become null."""
+    import json
+    import math
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    click.echo(json.dumps(clean(obj), indent=2, default=str, allow_nan=False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -169,6 +169,8 @@ class Store:
         sweep = _sweep_dict(row)
         if project and sweep["project"] and project != sweep["project"]:
             raise NotFound(f"sweep '{sid}' belongs to project '{sweep['project']}', not '{project}'")
+        if entity and sweep["entity"] and entity != sweep["entity"]:
+            raise NotFound(f"sweep '{sid}' belongs to entity '{sweep['entity']}', not '{entity}'")
         return sweep
 
     def list_sweeps(self) -> list[dict]:
