@@ -1,0 +1,51 @@
+"""Bayes search through real agents: concurrent agents get different points, and it learns."""
+
+import itertools
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agentlib import Project
+
+QUAD = '''
+import json, os, sys
+a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
+x, y = float(a["x"]), float(a["y"])
+if x > 0.8:
+    sys.exit("diverged")  # a region where the program crashes: bayes must learn to avoid it
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": (x - 0.3) ** 2 + (y + 0.2) ** 2}) + "\\n")
+'''
+
+
+@pytest.fixture
+def project(tmp_path, store_url):
+    p = Project(tmp_path / "bayes", store=store_url)
+    p.write("quad.py", QUAD)
+    return p
+
+
+def test_concurrent_agents_get_distinct_points_and_it_improves(project):
+    sid = project.sweep("""
+program: quad.py
+method: bayes
+metric: {name: loss, goal: minimize}
+run_cap: 24
+parameters:
+  x: {min: -1.0, max: 1.0}
+  y: {min: -1.0, max: 1.0}
+""")
+    procs = [project.start_agent(sid, "--output", "none", "--max-failures", "50") for _ in range(4)]
+    outs = [(p.wait(300), p.stderr.read()) for p in procs]
+    assert all(code == 3 for code, _ in outs), outs
+    runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
+    assert len(runs) == 24
+    points = [(r["params"]["x"], r["params"]["y"]) for r in runs]
+    closest = min(math.dist(a, b) for a, b in itertools.combinations(points, 2))
+    assert closest > 1e-3, "two runs got (nearly) the same point"
+    best = min(r["best_value"] for r in runs if r["best_value"] is not None)
+    assert best < 0.05  # random search over this square reaches about 0.05 in 24 draws half the time
+    later = runs[12:]
+    assert sum(r["params"]["x"] > 0.8 for r in later) <= 2  # crashes imputed as worst: avoided
