@@ -35,8 +35,8 @@ def main(n: int = 200) -> dict:
 
 def report(r: dict) -> str:
     return "\n".join([
-        f"| runs | plain shell loop | sweeper agent | added per run | target |",
-        f"|---|---|---|---|---|",
+        "| runs | plain shell loop | sweeper agent | added per run | target |",
+        "|---|---|---|---|---|",
         f"| {r['runs']} | {r['shell_s']:.2f} s ({r['shell_s'] / r['runs'] * 1000:.1f} ms/run) | "
         f"{r['agent_s']:.2f} s ({r['agent_s'] / r['runs'] * 1000:.1f} ms/run) | "
         f"**{r['overhead_ms_per_run']:.1f} ms** | < 25 ms |",

@@ -2,8 +2,6 @@
 
 import itertools
 import math
-import shutil
-from pathlib import Path
 
 import pytest
 

@@ -113,11 +113,11 @@ def test_hyperband_reaches_a_function_as_runstopped(store_path):
 
 
 def test_standalone_run_recorded_under_project(store_path, tmp_path):
-    proc = script(tmp_path, f"""
+    proc = script(tmp_path, """
         import sweeper
-        run = sweeper.init(config={{"lr": 0.5, "epochs": 3}}, project="plain")
+        run = sweeper.init(config={"lr": 0.5, "epochs": 3}, project="plain")
         for e in range(sweeper.config.epochs):
-            sweeper.log({{"epoch": e, "loss": 1.0 / (e + 1)}})
+            sweeper.log({"epoch": e, "loss": 1.0 / (e + 1)})
         print(run.id)
         sweeper.finish()
     """)
