@@ -80,8 +80,9 @@ def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_jso
     """The sweep's runs as a table, best first.
 
     Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
-    with no metric value (still starting, NaN, logged nothing) come last. --json prints
-    every column for every run: params and summary nested, NaN as null.
+    with no metric value (still starting, NaN, logged nothing) come last. A crashed grid
+    point that was run again shows only its new run (`sweeper export` has both). --json
+    prints every column for every run: params and summary nested, NaN as null.
 
     \b
     Example:

@@ -62,7 +62,7 @@ def gather(store, sweep: dict) -> dict:
     if metric.name:
         for r in rows:
             if r["n_lines"]:
-                curves[r["id"]] = results.metric_curve(store.metric_rows(r["id"]), metric.name)
+                curves[r["id"]] = results.metric_curve(store.metric_rows(r["id"]))
     return {"sweep": sweep, "metric": metric, "rows": rows, "curves": curves}
 
 

@@ -204,16 +204,9 @@ def filter_state(rows: list[dict], states: tuple[str, ...] | list[str]) -> list[
 
 
 def export_record(row: dict) -> dict:
-    """A run for JSON / JSON Lines: nested, so parameters and metrics can never collide."""
-    return {
-        "id": row["id"], "number": row["number"], "state": row["state"],
-        "params": row["params"], "summary": row["summary"],
-        "best": row["best"], "last": row["last"], "best_step": row["best_step"],
-        "duration": row["duration"], "n_lines": row["n_lines"], "stop_reason": row["stop_reason"],
-        "early_terminated": row["early_terminated"], "created_at": row["created_at"],
-        "started_at": row["started_at"], "ended_at": row["ended_at"], "host": row["host"],
-        "gpu": row["gpu"], "superseded": row["superseded"],
-    }
+    """A run for JSON / JSON Lines: the run row as is, nested, so that parameters and metrics
+    can never collide."""
+    return dict(row)
 
 
 def strict_json(value):
@@ -277,15 +270,19 @@ def history_rows(run_id: str, metric_rows: list[dict]):
         yield row
 
 
-def metric_curve(metric_rows: list[dict], name: str) -> tuple[list, list]:
-    """(steps, values) of one metric over a run's lines; lines without it are left out, NaN kept."""
+def metric_curve(metric_rows: list[dict]) -> tuple[list, list]:
+    """(steps, values) of the sweep metric over a run's lines, finite values only.
+
+    The store keeps each line's finite sweep-metric value (mval) and `_step`, so most lines
+    need no JSON parsing: only a line without `_step` is parsed, for the program's own "step".
+    Lines where the metric is missing, NaN or infinite are left out, as W&B's charts do.
+    """
     steps, values = [], []
     for mr in metric_rows:
-        data = parse_line(mr)
-        v = data.get(name)
-        if is_number(v):
-            steps.append(line_step(mr, data))
-            values.append(float(v))
+        if mr["mval"] is None:
+            continue
+        steps.append(mr["step"] if mr["step"] is not None else line_step(mr, parse_line(mr)))
+        values.append(mr["mval"])
     return steps, values
 
 

@@ -342,6 +342,21 @@ parameters:
     assert "x" in project.cli("runs", sid, check=True).stdout
 
 
+@pytest.mark.postgres
+def test_results_on_postgresql(pg_url, tmp_path):
+    p = Project(tmp_path / "pgproj", store=pg_url)
+    shutil.copy(BOWL, p.root / "bowl.py")
+    sid = p.sweep(EDGE_SWEEP)
+    assert p.agent(sid, "--output", "none").returncode == 3
+    rows = runs_json(p, sid)
+    assert [r["params"]["mode"] for r in rows[:2]] == ["ok", "fail"]
+    assert {r["params"]["mode"] for r in rows[2:]} == {"nan", "silent"}
+    history = p.cli("export", sid, "--history", "--format", "csv", check=True).stdout
+    assert len(history.splitlines()) == 1 + 4 + 4 + 2
+    p.cli("report", sid, "-o", tmp_path / "pg.html", check=True)
+    assert "only 2 runs" in p.cli("importance", sid, check=True).stdout
+
+
 # ---- the CLI itself ------------------------------------------------------------------------------
 
 
