@@ -12,7 +12,16 @@ import sys
 
 import click
 
-from .cli import EXIT_BAD_INPUT, Fail, cli, emit_json, get_sweep, json_option, open_store, store_option
+from .cli import (
+    EXIT_BAD_INPUT,
+    Fail,
+    cli,
+    emit_json,
+    get_sweep,
+    json_option,
+    open_store,
+    store_option,
+)
 
 STATES = ("running", "finished", "failed", "crashed", "stopped")
 
@@ -326,8 +335,8 @@ def importance(sweep_ref, as_json, store_url):
       sweeper importance abcd1234
       sweeper importance abcd1234 --json | jq '.params[0].key'
     """
-    from .importance import analyze
     from . import results
+    from .importance import analyze
 
     _, sweep, rows = _load_rows(store_url, sweep_ref)
     analysis = analyze(sweep, rows, results.sweep_metric(sweep))

@@ -129,12 +129,12 @@ def importance_figure(analysis):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    params = [p for p in analysis.params][::-1]  # plotly draws the first bar at the bottom
+    params = analysis.params[::-1]  # plotly draws the first bar at the bottom
     if not params:
         return None
     names = [esc(p.key) for p in params]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("importance (random forest)", f"Spearman correlation with {esc(analysis.metric)}"))
+    titles = ("importance (random forest)", f"Spearman correlation with {esc(analysis.metric)}")
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=titles)
     fig.add_trace(go.Bar(x=[p.importance or 0.0 for p in params], y=names, orientation="h",
                          marker_color="#4c78a8", name="importance",
                          hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=1)

@@ -15,7 +15,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from agentlib import Project
 
 BOWL = Path(__file__).parent / "programs" / "bowl.py"
@@ -183,7 +182,7 @@ var timer = setInterval(function () {
     hidden = set(re.findall(r'<tr data-run="(\w+)"[^>]*style="display: none;"', dom))
     shown = set(data_runs) - hidden
     import json
-    data = json.loads(re.search(r'id="sweeper-data">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'id="sweeper-data">(.*?)</script>', page, re.DOTALL).group(1))
     xs = dict(zip(data["parcoordsRuns"], data["parcoords"]["data"][0]["dimensions"][2]["values"]))
     assert shown == {rid for rid, x in xs.items() if 0.3 <= x <= 0.6}
     assert hidden, "the brush hid no run: pick a narrower range"

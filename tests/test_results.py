@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from agentlib import Project, wait_for
 
 BOWL = Path(__file__).parent / "programs" / "bowl.py"
@@ -270,7 +269,7 @@ def test_importance_with_too_few_runs_says_so(project, edges):
 
 
 def report_data(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="sweeper-data">(.*?)</script>', page, re.S)
+    m = re.search(r'<script type="application/json" id="sweeper-data">(.*?)</script>', page, re.DOTALL)
     assert m, "the report has no data block"
     return json.loads(m.group(1))
 
@@ -371,7 +370,7 @@ def test_help_is_light_and_has_examples():
     assert "HEAVY []" in out
     assert out.count("Example:") >= 4
     for cmd in ("runs", "export", "importance", "report"):
-        assert re.search(rf"^\s+{cmd}\s", out, re.M), cmd
+        assert re.search(rf"^\s+{cmd}\s", out, re.MULTILINE), cmd
 
 
 def test_sort_helpers_nan_and_text():
