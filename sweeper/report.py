@@ -89,7 +89,7 @@ def parcoords_figure(sweep: dict, rows: list[dict], metric: Metric):
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line,
                                  labelangle=-20 if len(dims) > 6 else 0, labelside="top"))
     # The first axis's tick labels sit left of the plot: leave them room (up to a point).
-    first = dims[0].get("ticktext") or [] if dims else []
+    first = dims[0].get("ticktext") or []
     left = min(220, max(60, 10 + 7 * max((len(t) for t in first), default=0)))
     fig.update_layout(margin=dict(l=left, r=60, t=90, b=30), height=460)
     return fig, [r["id"] for r in scored]
