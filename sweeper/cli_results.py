@@ -70,7 +70,9 @@ def _split(values) -> list[str]:
 
 
 @cli.command()
-@click.argument("sweep_ref", metavar="ID")
+@click.argument("sweep_ref", metavar="[ID]", required=False)
+@click.option("--project", help="Instead of one sweep: every run of this project, standalone runs "
+                                "(sweeper.init() outside a sweep) and sweep runs alike.")
 @click.option("--sort", "sort_key", metavar="KEY",
               help="Column to sort by: the metric (default; best first, by its goal), a parameter "
                    "(optimizer.lr), a logged metric, number, duration, state ... Runs without a value come last.")
@@ -85,7 +87,7 @@ def _split(values) -> list[str]:
 @store_option
 @json_option
 @_user_errors
-def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_json):
+def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_url, as_json):
     """The sweep's runs as a table, best first.
 
     Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
@@ -98,10 +100,18 @@ def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_jso
       sweeper runs abcd1234
       sweeper runs abcd1234 --sort optimizer.lr --state finished --limit 10
       sweeper runs abcd1234 --columns id,lr,loss,val.loss --json
+      sweeper runs --project mnist --sort val_acc --reverse
     """
     from . import results
 
-    _, sweep, rows = _load_rows(store_url, sweep_ref)
+    if (sweep_ref is None) == (project is None):
+        raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
+    if project is not None:
+        sweep, rows = _project_rows(store_url, project)
+        if not columns:
+            columns = ",".join(_project_columns(rows))
+    else:
+        _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
     wanted = _split(states)
     bad = sorted(set(wanted) - set(STATES))
@@ -130,6 +140,23 @@ def runs(sweep_ref, sort_key, reverse, states, limit, columns, store_url, as_jso
     _print_runs(sweep, rows, shown, metric, best, cols)
 
 
+def _project_rows(store_url, project):
+    """A project's runs, under a stand-in for a sweep: no parameters declared, no metric."""
+    from . import results
+
+    store = open_store(store_url)
+    found = results.live_runs(store.runs(project=project))
+    pseudo = {"id": f"project {project}", "name": None, "state": "",
+              "config": {"method": None, "parameters": {}}}
+    return pseudo, results.run_rows(pseudo, found)
+
+
+def _project_columns(rows) -> list[str]:
+    params = sorted({k for r in rows for k in r["params"]})
+    metrics = sorted({k for r in rows for k in r["summary"] if not k.startswith("_")} - set(params))
+    return ["id", "state"] + params + metrics + ["duration"]
+
+
 def _print_runs(sweep, rows, shown, metric, best, cols):
     from rich.markup import escape
     from rich.table import Table
@@ -138,10 +165,10 @@ def _print_runs(sweep, rows, shown, metric, best, cols):
     from .render import console, duration, number
 
     con = console()
-    head = f"[bold]sweep {escape(sweep['id'])}[/bold]"
+    head = f"[bold]{'' if sweep['id'].startswith('project ') else 'sweep '}{escape(sweep['id'])}[/bold]"
     if sweep.get("name"):
         head += f" '{escape(sweep['name'])}'"
-    head += f"  {sweep['state']}  {len(rows)} runs"
+    head += (f"  {sweep['state']}" if sweep["state"] else "") + f"  {len(rows)} runs"
     if metric.name:
         head += f"  metric: {escape(metric.name)} ({metric.goal})"
         head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"

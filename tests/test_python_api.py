@@ -129,6 +129,10 @@ def test_standalone_run_recorded_under_project(store_path, tmp_path):
     assert run["params"] == {"lr": 0.5, "epochs": 3}
     assert [json.loads(m["data"])["loss"] for m in st.metric_rows(run_id)] == [1.0, 0.5, 1 / 3]
     assert run["summary"]["epoch"] == 2
+    listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "runs", "--project", "plain",
+                             "--json"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    (row,) = json.loads(listed.stdout)
+    assert row["id"] == run_id and row["lr"] == 0.5 and row["loss"] == pytest.approx(1 / 3)
 
 
 def test_standalone_run_that_raises_is_failed(store_path, tmp_path):

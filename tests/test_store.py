@@ -115,3 +115,22 @@ def test_older_schema_is_migrated_step_by_step(tmp_path, monkeypatch):
     assert steps == ["ran"]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)
+
+
+def test_a_version_1_store_is_migrated(store_url):
+    """A store made before runs.claim_ms existed keeps its runs and gains the column."""
+    from sqlalchemy import create_engine, text
+
+    store = open_store(store_url)
+    sw = store.create_sweep(sweepfile.load_dict(GRID))
+    claim = store.claim(sw["id"], "agent001", lambda s, h, r: ({"a": 1}, 0))
+    store.dispose()
+    engine = create_engine(store.url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE runs DROP COLUMN claim_ms"))
+        conn.execute(text("UPDATE sweeper_meta SET value = '1' WHERE key = 'schema_version'"))
+    engine.dispose()
+    again = open_store(store_url)
+    (run,) = again.runs(sw["id"])
+    assert run["id"] == claim.run["id"] and run["params"] == {"a": 1} and run["claim_ms"] is None
+    assert again._tx(lambda c: c.execute(text("SELECT value FROM sweeper_meta")).scalar()) == str(SCHEMA_VERSION)

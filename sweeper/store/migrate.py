@@ -5,8 +5,17 @@ from __future__ import annotations
 from .errors import StoreError
 from .tables import SCHEMA_VERSION, meta, metadata
 
+
+
+def _add_claim_ms(conn):
+    from sqlalchemy import text
+    conn.execute(text("ALTER TABLE runs ADD COLUMN claim_ms FLOAT"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
-MIGRATIONS: dict = {}
+MIGRATIONS: dict = {
+    1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
+}
 
 
 def ensure_schema(store) -> None:

@@ -7,7 +7,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
                         text)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
