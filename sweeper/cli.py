@@ -65,18 +65,10 @@ def get_sweep(store, ref):
 def emit_json(obj):
     """Strict JSON for other tools (jq rejects NaN and Infinity): non-finite numbers become null."""
     import json
-    import math
 
-    def clean(x):
-        if isinstance(x, float) and not math.isfinite(x):
-            return None
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        return x
+    from .results import strict_json
 
-    click.echo(json.dumps(clean(obj), indent=2, default=str, allow_nan=False))
+    click.echo(json.dumps(strict_json(obj), indent=2, default=str, allow_nan=False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -315,7 +307,7 @@ def status(sweep_ref, watch, interval, store_url, as_json):
     store.reap(sw["id"])  # whoever looks next marks the runs of dead agents crashed
     report = progress.summarize(store, store.get_sweep(sw["id"]))
     if as_json:
-        emit_json(report)
+        emit_json({k: v for k, v in report.items() if not k.startswith("_")})
         return
     progress.render(report)
 

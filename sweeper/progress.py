@@ -1,76 +1,47 @@
-"""A sweep's state, progress and runs table (`sweeper status`), and its best run."""
+"""A sweep's state, progress and runs (`sweeper status`), built on results.py's rows."""
 
 from __future__ import annotations
 
-import math
 import time
 
-
-def metric_of(sweep: dict) -> tuple[str | None, bool]:
-    m = sweep["config"].get("metric") or {}
-    return m.get("name"), m.get("goal") == "maximize"
-
-
-def rank_key(run: dict, maximize: bool):
-    v = run.get("best_value")
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return (1, 0.0)
-    return (0, -v if maximize else v)
+from . import results
 
 
 def best_run(sweep: dict, runs: list[dict]) -> dict | None:
-    _, maximize = metric_of(sweep)
-    scored = [r for r in runs if r.get("best_value") is not None]
-    return min(scored, key=lambda r: rank_key(r, maximize)) if scored else None
-
-
-def flat_params(params: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in (params or {}).items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flat_params(value, name + "."))
-        else:
-            out[name] = value
-    return out
+    """The stored run (parameters nested, command kept) that is best by the sweep metric."""
+    live = results.live_runs(runs)
+    best = results.best_row(results.run_rows(sweep, live), results.sweep_metric(sweep))
+    return None if best is None else next(r for r in live if r["id"] == best["id"])
 
 
 def summarize(store, sweep: dict) -> dict:
-    runs = [r for r in store.runs(sweep["id"]) if not r["superseded"]]
-    name, maximize = metric_of(sweep)
+    runs = results.live_runs(store.runs(sweep["id"]))
     config = sweep["config"]
+    metric = results.sweep_metric(sweep)
+    rows = results.sort_rows(results.run_rows(sweep, runs), metric)
     counts: dict = {}
     for r in runs:
         counts[r["state"]] = counts.get(r["state"], 0) + 1
-    ended = sum(n for s, n in counts.items() if s != "running")
-    progress: dict = {"runs": len(runs), "ended": ended, "running": counts.get("running", 0)}
+    running = counts.get("running", 0)
+    progress: dict = {"runs": len(runs), "ended": len(runs) - running, "running": running}
     if config["method"] == "grid":
         from .methods import grid
         from .space import Space
-        space = Space(config["parameters"])
-        progress["grid_total"] = grid.size(space)
-        progress["grid_done"] = len(grid.covered(runs) - {None})
+        progress["grid_total"] = grid.size(Space(config["parameters"]))
+        progress["grid_done"] = len(grid.covered(runs))
     if config.get("run_cap"):
         progress["run_cap"] = config["run_cap"]
-    best = best_run(sweep, runs)
-    now = time.time()
-    rows = []
-    for r in sorted(runs, key=lambda r: rank_key(r, maximize)):
-        start, end = r.get("started_at"), r.get("ended_at")
-        last = (r.get("summary") or {}).get(name) if name else None
-        rows.append({
-            "id": r["id"], "number": r["number"], "state": r["state"], "params": flat_params(r["params"]),
-            "best": r.get("best_value"), "last": last,
-            "duration": (end or now) - start if start else None,
-            "stop_reason": r.get("stop_reason"), "host": r.get("host"), "gpu": r.get("gpu"),
-            "is_best": best is not None and r["id"] == best["id"],
-        })
+    best = results.best_row(rows, metric)
+    best_params = next((r["params"] for r in runs if best and r["id"] == best["id"]), None)
     return {
         "id": sweep["id"], "name": sweep["name"], "project": sweep["project"], "method": config["method"],
         "state": sweep["state"], "reason": sweep.get("ended_reason"), "target_run_id": sweep.get("target_run_id"),
         "metric": config.get("metric"), "progress": progress, "counts": counts,
-        "best": None if best is None else {"id": best["id"], "value": best["best_value"], "params": best["params"]},
-        "runs": rows,
+        "best": None if best is None else {"id": best["id"], "value": best["best"], "params": best_params},
+        "runs": [{k: r[k] for k in ("id", "number", "state", "params", "best", "last", "duration", "stop_reason",
+                                   "early_terminated", "n_lines", "host", "gpu")}
+                 | {"is_best": best is not None and r["id"] == best["id"]} for r in rows],
+        "_rows": rows, "_searched": results.searched_keys(sweep), "_best_row": best,
     }
 
 
@@ -124,12 +95,10 @@ def render(report: dict, console=None) -> None:
 
 
 def _parts(report: dict) -> list:
-    from rich.table import Table
+    from rich.markup import escape
     from rich.text import Text
 
-    from .render import duration, number
-
-    from rich.markup import escape
+    from .render import number, runs_table
 
     out: list = []
     metric = report["metric"] or {}
@@ -155,37 +124,8 @@ def _parts(report: dict) -> list:
     if not report["runs"]:
         out.append("No runs yet. Start one with: sweeper agent " + report["id"])
         return out
-    keys = sorted({k for r in report["runs"] for k in r["params"]})
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("")
-    table.add_column("run")
-    table.add_column("state")
-    for k in keys:
-        table.add_column(k, overflow="fold")
-    if metric:
-        table.add_column(f"best {metric['name']}", justify="right")
-        table.add_column("last", justify="right")
-    table.add_column("time", justify="right")
-    table.add_column("note", overflow="fold")
-    for r in report["runs"]:
-        cells = ["*" if r["is_best"] else "", f"{r['id']} #{r['number']}", _state(r["state"])]
-        cells += [_cell(r["params"].get(k)) for k in keys]
-        if metric:
-            cells += [number(r["best"]), number(r["last"])]
-        cells += [duration(r["duration"]), r["stop_reason"] or ""]
-        table.add_row(*cells, style="bold" if r["is_best"] else None)
-    out.append(table)
+    out.append(runs_table(report["_rows"], report["_searched"], results.sweep_metric({"config": report}),
+                          report["_best_row"]))
     return out
 
 
-def _state(state: str) -> str:
-    colour = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "red",
-              "stopped": "yellow"}.get(state, "white")
-    return f"[{colour}]{state}[/{colour}]"
-
-
-def _cell(value) -> str:
-    from rich.markup import escape
-
-    from .render import number
-    return escape(number(value)) if not isinstance(value, str) else escape(value)
