@@ -82,7 +82,7 @@ def main(argv=None) -> str:
     lines = [
         "# Search quality: median regret over seeds (lower is better)",
         "",
-        "Command: `.venv/bin/python benchmarks/search_quality.py "
+        "Command: `" + _threads() + ".venv/bin/python benchmarks/search_quality.py "
         + " ".join(argv if argv is not None else sys.argv[1:]) + "`",
         "",
         f"{args.seeds} seeds x {args.runs} sequential runs per peer and problem; regret = best "
@@ -118,6 +118,13 @@ def main(argv=None) -> str:
         Path(args.out).write_text(text)
     print(text)
     return text
+
+
+def _threads() -> str:
+    """The BLAS/OpenMP thread setting, part of the command: it changes every peer's timing."""
+    import os
+    n = os.environ.get("OMP_NUM_THREADS")
+    return f"OMP_NUM_THREADS={n} " if n else ""
 
 
 def _machine() -> str:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from search_quality import PEERS, PEERS_DIR, _env, _machine, worker_cmd
+from search_quality import PEERS, PEERS_DIR, _env, _machine, _threads, worker_cmd
 
 BAYESIAN = ["sweeper bayes", "W&B bayes (sweeps)", "Optuna TPE (multivariate)", "Optuna GP"]
 
@@ -43,7 +43,7 @@ def main(argv=None):
     peers = [p for p in args.peers.split(",") if p in PEERS]
     started = time.perf_counter()
     lines = ["# Suggestion latency (ms; median of warm suggestions)", "",
-             "Command: `.venv/bin/python benchmarks/suggest_latency.py "
+             "Command: `" + _threads() + ".venv/bin/python benchmarks/suggest_latency.py "
              + " ".join(argv if argv is not None else sys.argv[1:]) + "`", "",
              f"Machine: {_machine()}; {args.repeats} warm repeats per cell, each in a fresh "
              "optimizer preloaded with N finished random runs; cold = the first suggestion in "

@@ -69,6 +69,7 @@ N_LOCAL = 300             # candidates around the 5 best observed points
 N_REFINE = 150            # candidates per refinement round, around the 5 best candidates
 REFINE_SCALES = ((0.003, 0.1), (0.0005, 0.02))
 MIN_SEPARATION = 0.01     # unit-cube distance a suggestion keeps from pending runs
+NOISE_BOUNDS = (1e-7, 1e5)  # noise variance, standardized y: 1e-5 stalled Branin at ~1e-4
 XI = 0.0                  # EI's margin: 0.01 and 0.1 (standardized y) measured worse
 
 
@@ -325,7 +326,7 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     d = columns.width
     kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
         length_scale=np.ones(d), length_scale_bounds=[(0.01, 100.0)] * d, nu=2.5
-    ) + WhiteKernel(1e-4, (1e-5, 1e5))
+    ) + WhiteKernel(1e-4, NOISE_BOUNDS)
     # One hyperparameter fit, no restarts (n_restarts_optimizer=0): restarts cost a fit each.
     gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
                                   optimizer=_fit_map, n_restarts_optimizer=0)
@@ -337,8 +338,15 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     mean, std = y.mean(), y.std() or 1.0
     z = (np.concatenate([y, lie]) - mean) / std
     K = gp.kernel_(X_all)
-    K[np.diag_indices_from(K)] += (gp.noise_ or 0.0) + 1e-8
-    factor = cho_factor(K, lower=True)
+    K[np.diag_indices_from(K)] += gp.noise_ or 0.0
+    for jitter in (1e-8, 1e-6, 1e-4, 1e-2):  # near-duplicate points can make K singular
+        try:
+            factor = cho_factor(K + jitter * np.eye(len(K)), lower=True)
+            break
+        except np.linalg.LinAlgError:
+            continue
+    else:
+        return columns.snap(columns.random(1, rng))[0]
     alpha = cho_solve(factor, z)
     best = (y.min() - mean) / std
 
