@@ -22,32 +22,45 @@ away from regions where runs crash. Running runs are pending (below), unless
 metric.impute_while_running says otherwise: then a running run counts with its best value so
 far, or the imputed one.
 
-Initial points: until the sweep holds n_initial runs (any state, superseded ones aside), or
-while fewer than two values are known, suggestions are random draws, exactly as method random.
-The default n_initial is 2 x searchable parameters, between 5 and 10 (`suggest(...,
-n_initial=N)` overrides it from Python; a sweep file has no key for it).
+Initial points: until the sweep holds N_INITIAL = 10 runs (any state, superseded ones aside;
+the same count as Optuna's GP sampler), or while fewer than two values are known, suggestions
+are random draws, exactly as method random (the store seeds rng per run position, so agents
+starting together already differ). From Python, `suggest(..., n_initial=N)` overrides it; a
+sweep file has no key for it (W&B's schema has none).
 
 Pending runs (running ones, e.g. parallel agents): constant liar. Each gets the mean of the
-observed values as a fake observation, which the GP is conditioned on (not fitted on), so the
-expected improvement near a pending point collapses and the next agent goes elsewhere. On top,
-a suggestion is never closer than MIN_SEPARATION (unit-cube distance) to a pending point, nor
-identical to a finished one, while any other candidate qualifies.
+observed (transformed) values as a fake observation, which the GP is conditioned on but not
+fitted on, so the expected improvement near a pending point collapses and the next agent goes
+elsewhere. On top, a suggestion is never closer than MIN_SEPARATION (unit-cube distance) to a
+pending point, nor identical to a finished one, while any other candidate qualifies.
 
-Model: Matern 5/2 with a length scale per column, a constant amplitude and a fitted noise level
-(skopt's GaussianProcessRegressor, as skopt's own "GP" estimator, with y standardized).
-Acquisition: log expected improvement, maximized over candidates: N_RANDOM uniform points,
-N_LOCAL perturbations of the best observed points at scales from 0.001 to 0.3, then two rounds
-of perturbation around the best candidates, every candidate snapped before scoring.
+Model: Matern 5/2 with a length scale per column, a constant amplitude and a noise level
+(skopt's GaussianProcessRegressor, the kernel skopt's own "GP" estimator uses), y standardized
+after _compress_tail squeezes the values worse than the median. The hyperparameters are a MAP
+fit through sklearn's optimizer hook (_fit_map): weak priors keep length scales near the cube's
+width, the amplitude near 1 and the noise small (floor 1e-7), so a fit on 10-20 points stays
+sane and a noiseless objective is interpolated closely, while a noisy one can still raise the
+noise. Acquisition: log expected improvement (no margin), maximized over candidates: N_RANDOM
+uniform points, N_LOCAL perturbations of the 5 best observed points at scales from 0.001 to
+0.3, then two rounds of perturbation around the 5 best candidates (plus each of them with every
+other value of each categorical), every candidate snapped before scoring. Perturbations
+reflect at the cube's walls, so candidates don't pile up on bounds and corners.
 
-Speed, and what was traded for it (target: under 150 ms with 200 finished runs):
-- no L-BFGS on the acquisition, no restarts of the GP's hyperparameter fit (one L-BFGS run from
-  unit length scales): a little accuracy in the acquisition's optimum and a small risk of a
-  poor local optimum of the likelihood, against seconds per suggestion;
+Speed, and what was traded for it (target: under 150 ms with 200 finished runs; measured in
+benchmarks/suggest_latency.md):
+- no L-BFGS on the acquisition (about 1,500-2,000 scored candidates instead), no restarts of
+  the hyperparameter fit (one L-BFGS run from unit length scales): a little accuracy at the
+  acquisition's peak and a small risk of a poor local optimum of the likelihood, against
+  skopt's 0.5-3 s per suggestion (trying a final L-BFGS polish of the chosen candidate did not
+  improve the benchmarks);
 - hyperparameters are fitted on at most FIT_CAP observations (the best half and the most recent
-  half), and the posterior conditions on at most OBSERVATION_CAP (same rule), pending lies
-  included: in a long sweep, old mediocre runs stop informing the model;
-- the posterior is computed here from the fitted kernel (one Cholesky factor and triangular
-  solves) instead of through sklearn's predict, whose variance is O(candidates x n^2) in einsum.
+  half), and the posterior conditions on at most OBSERVATION_CAP (same rule) plus the pending
+  lies: in a long sweep, old mediocre runs stop informing the model;
+- the posterior is computed here from the fitted kernel (one Cholesky factor, triangular solves)
+  instead of through skopt's predict, whose variance costs O(candidates x n^2) in einsum;
+- BLAS is held to one thread during a suggestion: on matrices this small, threads only add
+  contention (several times slower on a busy 2-core machine).
+The first suggestion in a process also pays about 1 s of imports (skopt, sklearn, scipy).
 """
 
 from __future__ import annotations
@@ -73,15 +86,11 @@ NOISE_BOUNDS = (1e-7, 1e5)  # noise variance, standardized y: 1e-5 stalled Brani
 XI = 0.0                  # EI's margin: 0.01 and 0.1 (standardized y) measured worse
 
 
-def default_initial(n_params: int) -> int:
-    return N_INITIAL
-
-
 def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
     """The nested parameters of the next run."""
     runs = [r for r in history if not r.get("superseded")]
     params = space.searchable
-    if not params or len(runs) < (n_initial or default_initial(len(params))):
+    if not params or len(runs) < (n_initial or N_INITIAL):
         return space.sample(rng)
     columns = _Columns(params)
     X, y, pending = _observations(columns, space, config, runs)
