@@ -44,7 +44,7 @@ def worker_cmd(peer: str, *job) -> list[str]:
 def run_job(peer: str, problem: str, seeds: int, runs: int) -> dict:
     t = time.perf_counter()
     out = subprocess.run(worker_cmd(peer, "quality", problem, seeds, runs), cwd=PEERS_DIR,
-                         capture_output=True, text=True, env=_env())
+                         capture_output=True, text=True, env=_env(), check=False)
     if out.returncode:
         raise RuntimeError(f"{peer} on {problem} failed:\n{out.stderr[-3000:]}")
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
@@ -85,12 +85,12 @@ def main(argv=None) -> str:
         "Command: `" + _threads() + ".venv/bin/python benchmarks/search_quality.py "
         + " ".join(argv if argv is not None else sys.argv[1:]) + "`",
         "",
-        f"{args.seeds} seeds x {args.runs} sequential runs per peer and problem; regret = best "
-        "value found - known optimum (Branin 0.397887, Hartmann6 -3.32237, mixed 0). "
-        "\"x sweeper\" = peer's median / sweeper's: above 1, sweeper's regret is lower. "
-        "s/suggestion = mean time to suggest, over the whole run. "
-        f"Machine: {_machine()}. Total wall time {time.perf_counter() - started:.0f} s "
-        f"({args.jobs} jobs at a time).",
+        (f"{args.seeds} seeds x {args.runs} sequential runs per peer and problem; regret = best "
+         "value found - known optimum (Branin 0.397887, Hartmann6 -3.32237, mixed 0). "
+         "\"x sweeper\" = peer's median / sweeper's: above 1, sweeper's regret is lower. "
+         "s/suggestion = mean time to suggest, over the whole run. "
+         f"Machine: {_machine()}. Total wall time {time.perf_counter() - started:.0f} s "
+         f"({args.jobs} jobs at a time)."),
         "",
     ]
     for problem in problems:

@@ -25,7 +25,7 @@ BAYESIAN = ["sweeper bayes", "W&B bayes (sweeps)", "Optuna TPE (multivariate)", 
 
 def measure(peer, problem, n, repeats):
     out = subprocess.run(worker_cmd(peer, "latency", problem, n, repeats), cwd=PEERS_DIR,
-                         capture_output=True, text=True, env=_env())
+                         capture_output=True, text=True, env=_env(), check=False)
     if out.returncode:
         raise RuntimeError(f"{peer} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -45,9 +45,9 @@ def main(argv=None):
     lines = ["# Suggestion latency (ms; median of warm suggestions)", "",
              "Command: `" + _threads() + ".venv/bin/python benchmarks/suggest_latency.py "
              + " ".join(argv if argv is not None else sys.argv[1:]) + "`", "",
-             f"Machine: {_machine()}; {args.repeats} warm repeats per cell, each in a fresh "
-             "optimizer preloaded with N finished random runs; cold = the first suggestion in "
-             "the process (imports included).", ""]
+             (f"Machine: {_machine()}; {args.repeats} warm repeats per cell, each in a fresh "
+              "optimizer preloaded with N finished random runs; cold = the first suggestion in "
+              "the process (imports included)."), ""]
     for problem in args.problems.split(","):
         lines += [f"## {problem}", "",
                   "| peer | " + " | ".join(f"{n} runs" for n in sizes) + " | cold (at 50) |",

@@ -163,7 +163,7 @@ def test_imputation_rules(impute):
             run({"x": 0.6}, float("nan"), "finished"),
             run({"x": 0.7}, None, "running")]
     config = {"metric": dict(MIN, impute=impute)}
-    X, y, pending = bayes._observations(cols, space, config, runs)
+    _, y, pending = bayes._observations(cols, space, config, runs)
     imputed = {"worst": [3.0, 3.0, 3.0, 3.0], "best": [1.0, 1.0, 1.0, 1.0],
                "latest": [2.5, 0.5, 3.0, 3.0]}[impute]
     assert list(y) == [1.0, 3.0] + imputed

@@ -3,7 +3,6 @@
 import sys
 
 import optuna
-
 from common import main
 
 SAMPLER = sys.argv.pop(1)  # "tpe" or "gp"

@@ -3,8 +3,8 @@
 import sys
 
 import numpy as np
-
 from common import main
+
 from sweeper.methods import bayes
 from sweeper.space import Space
 

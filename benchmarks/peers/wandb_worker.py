@@ -4,10 +4,9 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
-import numpy as np  # noqa: E402
-import sweeps  # noqa: E402
-
-from common import main  # noqa: E402
+import numpy as np
+import sweeps
+from common import main
 
 
 class WandbBayes:

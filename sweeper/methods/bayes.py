@@ -326,7 +326,11 @@ def _keep(y: np.ndarray, cap: int) -> np.ndarray:
 def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     from scipy.linalg import cho_factor, cho_solve, solve_triangular
     from skopt.learning import GaussianProcessRegressor
-    from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    from skopt.learning.gaussian_process.kernels import (
+        ConstantKernel,
+        Matern,
+        WhiteKernel,
+    )
 
     keep = _keep(y, OBSERVATION_CAP)
     X, y = X[keep], y[keep]
