@@ -260,3 +260,25 @@ def test_cli_help_imports_no_science_stack():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'skopt', 'sklearn', 'scipy'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_impute_while_running_counts_running_runs_instead_of_lying():
+    space = Space({"x": spec(distribution="uniform", min=0.0, max=1.0)})
+    cols = bayes._Columns(space.searchable)
+    runs = [run({"x": 0.1}, 1.0), run({"x": 0.2}, 3.0),
+            run({"x": 0.3}, 0.7, "running"), run({"x": 0.4}, None, "running", summary={})]
+    _, y, pending = bayes._observations(cols, space, {"metric": MIN}, runs)
+    assert list(y) == [1.0, 3.0] and len(pending) == 2
+    config = {"metric": dict(MIN, impute_while_running="best")}
+    _, y, pending = bayes._observations(cols, space, config, runs)
+    assert list(y) == [1.0, 3.0, 0.7, 0.7] and len(pending) == 0
+
+
+def test_n_initial_sets_the_random_phase():
+    space = Space({"x": spec(distribution="uniform", min=0.0, max=1.0)})
+    history = [run({"x": x}, x) for x in (0.2, 0.4, 0.6)]
+    rng = np.random.default_rng(3)
+    random_draw = space.sample(np.random.default_rng(3))
+    assert bayes.suggest(space, {"metric": MIN}, history, rng) == random_draw  # 3 < N_INITIAL
+    assert bayes.suggest(space, {"metric": MIN}, history, np.random.default_rng(3),
+                         n_initial=3) != random_draw
