@@ -88,7 +88,8 @@ XI = 0.0                  # EI's margin: 0.01 and 0.1 (standardized y) measured 
 
 def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
     """The nested parameters of the next run."""
-    runs = [r for r in history if not r.get("superseded")]
+    # in run order: the observation caps keep "the most recent" by position
+    runs = sorted((r for r in history if not r.get("superseded")), key=lambda r: r.get("number", 0))
     params = space.searchable
     if not params or len(runs) < (n_initial or N_INITIAL):
         return space.sample(rng)
