@@ -2,7 +2,8 @@
 (JSON lines to $SWEEPER_METRICS), takes W&B-style arguments, and needs no torchvision.
 
 The torch programs are skipped, with the reason printed, where PyTorch is not installed
-(`make demo-deps` or `pip install torch==2.13.0` brings the CPU wheel).
+(`make demo-deps` or `pip install torch==2.13.0` brings the CPU wheel); with
+SWEEPER_REQUIRE_TORCH=1 (CI) they fail instead.
 """
 
 from __future__ import annotations
@@ -33,9 +34,19 @@ try:
 except ImportError as exc:
     TORCH_REASON = f"PyTorch is not installed ({exc}); `make demo-deps` installs torch==2.13.0"
 
-needs_torch = pytest.mark.skipif(TORCH_REASON is not None, reason=TORCH_REASON or "")
+if TORCH_REASON and os.environ.get("SWEEPER_REQUIRE_TORCH"):
+    # CI sets it: there the example programs must really run, not skip.
+    def needs_torch(test):
+        return pytest.mark.usefixtures("_torch_required")(test)
+else:
+    needs_torch = pytest.mark.skipif(TORCH_REASON is not None, reason=TORCH_REASON or "")
 if TORCH_REASON:
     print(f"test_programs.py: skipping the torch programs: {TORCH_REASON}", file=sys.stderr)
+
+
+@pytest.fixture
+def _torch_required():
+    pytest.fail(f"{TORCH_REASON} (SWEEPER_REQUIRE_TORCH is set, as in CI)")
 
 
 def run_program(name: str, *args, metrics: Path | None = None, run_dir: Path | None = None, cwd=None,
