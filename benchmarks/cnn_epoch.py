@@ -51,10 +51,9 @@ def parse_args(argv=None):
 
 
 def load(kind: str, data_dir: str, device):
+    import datasets
     import numpy as np
     import torch
-
-    import datasets
 
     if kind == "mnist-shape":
         rng = np.random.default_rng(0)
@@ -81,7 +80,6 @@ def load(kind: str, data_dir: str, device):
 
 def one_epoch(model, optimizer, loss_fn, t, batch_size, gen, device):
     import torch
-
     from mnist_cnn import batches
 
     model.train()
@@ -104,9 +102,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     import torch
-    from torch import nn
-
     from mnist_cnn import create_net
+    from torch import nn
 
     import_s = time.perf_counter() - started
     if args.threads:
