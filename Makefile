@@ -10,7 +10,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,examples]'
 	touch $@
 
 test: install
@@ -43,8 +43,22 @@ demo-deps: install
 	  $(BIN)/pip install -q torch==2.13.0 && $(BIN)/pip install -q -e '.[examples]'; \
 	fi
 
-bench: install
-	$(BIN)/python benchmarks/run_all.py
+# Quick benchmarks: `make bench`; all of them, peers included (about an hour): `make bench ALL=--all`.
+bench: install bench-peers
+	$(BIN)/python benchmarks/run_all.py $(ALL)
+
+# The peers compared against, each in a virtualenv of its own (W&B's sweeps needs numpy<2).
+PEERS := benchmarks/.venvs
+.PHONY: bench-peers
+bench-peers: $(PEERS)/optuna/.installed $(PEERS)/wandb/.installed
+$(PEERS)/optuna/.installed:
+	$(PYTHON) -m venv $(PEERS)/optuna
+	$(PEERS)/optuna/bin/pip install -q optuna torch==2.13.0 scipy greenlet
+	touch $@
+$(PEERS)/wandb/.installed:
+	$(PYTHON) -m venv $(PEERS)/wandb
+	$(PEERS)/wandb/bin/pip install -q sweeps 'numpy<2'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .sweeper .pytest_cache
