@@ -10,7 +10,6 @@ imports of `sweeper --help` (python -X importtime, cumulative), to say where tim
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys

@@ -17,13 +17,14 @@ from pprint import pprint
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import datasets  # noqa: E402  (programs/datasets.py)
-import sweeper  # noqa: E402
-from mnist_cnn import batches, create_net  # noqa: E402
+import datasets
+from mnist_cnn import batches, create_net
+
+import sweeper
 
 # The notebook's defaults (its argparse.Namespace `config`).
-DEFAULTS = dict(project_name="wandb_demo", batch_size=512, hidden_layer_width=64, dropout_p=0.1, lr=1e-4,
-                optim_type="Adam", epochs=15, ckpt_path="checkpoint.pt")
+DEFAULTS = {"project_name": "wandb_demo", "batch_size": 512, "hidden_layer_width": 64, "dropout_p": 0.1,
+            "lr": 1e-4, "optim_type": "Adam", "epochs": 15, "ckpt_path": "checkpoint.pt"}
 
 
 def sweep_config(epochs: int) -> dict:
