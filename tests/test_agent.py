@@ -446,3 +446,14 @@ def test_status_watch_without_a_terminal_prints_once(project):
     sid = project.sweep("program: probe.py\nmethod: random\nparameters: {x: {value: 1}}\n")
     proc = project.cli("status", sid, "--watch", timeout=20)
     assert proc.returncode == 0 and f"sweep {sid}" in proc.stdout and "No runs yet" in proc.stdout
+
+
+def test_sweep_finishes_when_its_last_run_ends(project):
+    """--count that stops exactly at run_cap (or at the last grid point): status says finished."""
+    sid = project.sweep("program: probe.py\nmethod: random\nrun_cap: 3\nparameters: {x: {min: 0.0, max: 1.0}}\n")
+    assert project.agent(sid, "--count", "3").returncode == 0
+    st = project.status(sid)
+    assert st["state"] == "finished" and "run_cap reached" in st["reason"]
+    sid = project.sweep("program: probe.py\nmethod: grid\nparameters: {x: {values: [1, 2]}}\n")
+    assert project.agent(sid, "--count", "2").returncode == 0
+    assert project.status(sid)["state"] == "finished"

@@ -377,10 +377,53 @@ class Store:
         self._tx(lambda c: c.execute(runs.update().where(runs.c.id == run_id).values(**values)))
 
     def finish_run(self, run_id: str, state: str, **values):
-        """Record a run's end; a run already ended (crashed by a reaper, say) keeps the new facts."""
+        """Record a run's end; a run already ended (crashed by a reaper, say) keeps the new facts.
+
+        The last run of a sweep that has nothing left to do (its run_cap reached, every grid
+        point run) finishes the sweep too, so that `status` says so even when no agent asks
+        for another run.
+        """
+        from .tables import runs
+
         assert state in TERMINAL
         values.setdefault("ended_at", time.time())
-        self.update_run(run_id, state=state, **values)
+        for key in ("summary", "command"):
+            if key in values and not isinstance(values[key], (str, type(None))):
+                values[key] = dumps(values[key])
+
+        def fn(conn):
+            conn.execute(runs.update().where(runs.c.id == run_id).values(state=state, **values))
+            sweep_id = conn.execute(runs.select().with_only_columns(runs.c.sweep_id)
+                                    .where(runs.c.id == run_id)).scalar()
+            if sweep_id is not None:
+                self._settle(conn, sweep_id)
+
+        self._tx(fn)
+
+    def _settle(self, conn, sweep_id: str):
+        from sqlalchemy import select
+        from .tables import runs, sweeps
+
+        row = conn.execute(select(sweeps.c.state, sweeps.c.config).where(sweeps.c.id == sweep_id)).first()
+        if row is None or row[0] != "running":
+            return
+        live = conn.execute(select(runs.c.state, runs.c.grid_index).where(
+            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))).all()
+        if any(state == "running" for state, _ in live):
+            return
+        config = json.loads(row[1])
+        reason = None
+        if config.get("run_cap") and len(live) >= config["run_cap"]:
+            reason = f"run_cap reached: the sweep has {len(live)} runs of {config['run_cap']}"
+        elif config["method"] == "grid":
+            from ..methods import grid
+            from ..space import Space
+            covered = {g for state, g in live if g is not None and state != "crashed"}
+            if len(covered) >= grid.size(Space(config["parameters"])):
+                reason = f"{GRID_EXHAUSTED}: every grid point has a run"
+        if reason:
+            conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
+                         .values(state="finished", ended_reason=reason, updated_at=time.time()))
 
     def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
         """Append metric lines and update the run's summary in one transaction.
