@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlib import Project
+from agentlib import Project, wait_for
 
 CURVE = Path(__file__).parent / "agentprogs" / "curve.py"
 
@@ -82,3 +82,27 @@ parameters:
     runs = project.open().runs(sid)
     assert sorted(r["grid_index"] for r in runs) == list(range(30))
     assert len({(r["params"]["a"], r["params"]["b"]) for r in runs}) == 30
+
+
+def test_target_reached_while_another_agent_runs(project):
+    """The slow run on the other agent finishes normally; no new run starts anywhere."""
+    sid = project.sweep("""
+program: curve.py
+method: grid
+metric: {name: loss, goal: minimize, target: 0.5}
+parameters:
+  base: {values: [4.0, 0.2, 3.0, 5.0]}
+  lines: {value: 6}
+  tick: {value: 0.25}
+""")
+    slow = project.start_agent(sid)  # claims base 4.0: six slow lines, never near the target
+    store = project.open()
+    wait_for(lambda: store.runs(sid), what="the first run")
+    fast = project.agent(sid, env={})  # claims base 0.2 and reaches the target on its first line
+    assert fast.returncode == 3 and "metric target reached" in fast.stderr
+    assert slow.wait(60) == 3
+    runs = store.runs(sid)
+    assert sorted(r["params"]["base"] for r in runs) == [0.2, 4.0]
+    first = next(r for r in runs if r["params"]["base"] == 4.0)
+    assert first["state"] == "finished" and first["n_lines"] == 6
+    assert store.get_sweep(sid)["target_run_id"] == next(r["id"] for r in runs if r["params"]["base"] == 0.2)
