@@ -255,7 +255,7 @@ class Store:
         `choose(sweep, runs, retry_failed)` returns (params, grid_index) for the next run, or
         None when the method has nothing left (a grid that every point covers).
         """
-        from sqlalchemy import func, select
+        from sqlalchemy import select
         from .tables import runs, sweeps
 
         began = time.time()
@@ -304,14 +304,14 @@ class Store:
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                     state="running", ended_reason=None, updated_at=now))
             params, grid_index = choice
-            if grid_index is not None:
+            if grid_index is not None and any(r["grid_index"] == grid_index for r in live):
                 # The point was crashed (or failed, with --retry-failed): hand it over.
                 conn.execute(runs.update().where(runs.c.sweep_id == sweep_id, runs.c.grid_index == grid_index,
                                                  runs.c.superseded.is_(False), runs.c.state.in_(TERMINAL))
                              .values(superseded=True))
-            number = (conn.execute(select(func.max(runs.c.number)).where(runs.c.sweep_id == sweep_id))
-                      .scalar() or 0) + 1
-            rid = _fresh_run_id(conn)
+            # Every round trip here is made holding the sweep's lock: derive what we can.
+            number = max((r["number"] or 0 for r in history), default=0) + 1
+            rid = ids.new_id()  # 36^8 IDs: a clash is as likely as a disk error, and the key would refuse it
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
                           params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
                           host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
