@@ -7,9 +7,16 @@ import time
 
 
 def console(stderr: bool = False):
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped into a file or a batch job's log there is no terminal to fit: rich would assume 80
+    # columns and drop columns of the runs table. Use a wide page unless COLUMNS says otherwise.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def when(ts: float | None) -> str:
