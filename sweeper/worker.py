@@ -139,7 +139,8 @@ class Agent:
         ran = f"{self.ended} run{'s' if self.ended != 1 else ''}"
         if self.signal_number is not None:
             return f"stopped by {signal.Signals(self.signal_number).name} after {ran} (exit {code})"
-        return f"done after {ran}: {self.stop_reason or EXIT_CODES.get(code, '')} (exit {code})"
+        verb = "done" if code in (COUNT_DONE, SWEEP_DONE) else "stopped"
+        return f"{verb} after {ran}: {self.stop_reason or EXIT_CODES.get(code, '')} (exit {code})"
 
     def _set_stop(self, code: int, reason: str):
         with self.lock:
