@@ -325,7 +325,8 @@ def test_gpus_run_in_parallel(project):
     assert "[" in proc.stdout and "] probe running" in proc.stdout  # prefixed output
 
 
-def test_parallel_agents_never_share_a_grid_point(project):
+def test_parallel_agents_never_share_a_grid_point(tmp_path, store_url):
+    project = Project(tmp_path / "parallel", store=store_url)
     sid = project.sweep("""
 program: probe.py
 method: grid

@@ -67,23 +67,6 @@ parameters:
     assert winner["id"] in project.status(sid)["reason"]
 
 
-def test_parallel_agents_on_postgres(tmp_path, pg_url):
-    project = Project(tmp_path / "pg", store=pg_url)
-    sid = project.sweep("""
-program: probe.py
-method: grid
-parameters:
-  a: {min: 1, max: 6}
-  b: {min: 1, max: 5}
-""")
-    procs = [project.start_agent(sid, "--output", "none") for _ in range(4)]
-    outs = [(p.wait(300), p.stderr.read()) for p in procs]
-    assert all(code == 3 for code, _ in outs), outs
-    runs = project.open().runs(sid)
-    assert sorted(r["grid_index"] for r in runs) == list(range(30))
-    assert len({(r["params"]["a"], r["params"]["b"]) for r in runs}) == 30
-
-
 def test_target_reached_while_another_agent_runs(project):
     """The slow run on the other agent finishes normally; no new run starts anywhere."""
     sid = project.sweep("""

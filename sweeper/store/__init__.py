@@ -9,7 +9,6 @@ so two agents never get the same grid point, and a partial unique index on
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import time
@@ -22,9 +21,8 @@ from . import location
 from .errors import NotFound, StoreError, StoreUnavailable
 
 __all__ = ["Store", "open_store", "NotFound", "StoreError", "StoreUnavailable", "Claim",
-           "TERMINAL", "RUN_STATES"]
+           "TERMINAL"]
 
-RUN_STATES = ("running", "finished", "failed", "crashed", "stopped")
 TERMINAL = ("finished", "failed", "crashed", "stopped")
 SWEEP_STATES = ("running", "paused", "finished", "canceled")
 GRID_EXHAUSTED = "grid exhausted"
@@ -328,11 +326,9 @@ class Store:
         now = time.time()
 
         def fn(conn):
-            row = dict(id=_fresh_run_id(conn), sweep_id=None, project=project, number=None, state="running",
+            row = dict(id=ids.new_id(), sweep_id=None, project=project, number=None, state="running",
                        params=dumps(params), superseded=False, created_at=now, heartbeat_at=now, **values)
-            if "command" in row and not isinstance(row["command"], str):
-                row["command"] = dumps(row["command"])
-            conn.execute(runs.insert().values(**row))
+            conn.execute(runs.insert().values(**_encode(row)))
             return row
 
         return _run_dict(self._tx(fn))
@@ -371,9 +367,7 @@ class Store:
     def update_run(self, run_id: str, **values):
         from .tables import runs
 
-        for key in ("params", "command", "summary"):
-            if key in values and not isinstance(values[key], str) and values[key] is not None:
-                values[key] = dumps(values[key])
+        values = _encode(values)
         self._tx(lambda c: c.execute(runs.update().where(runs.c.id == run_id).values(**values)))
 
     def finish_run(self, run_id: str, state: str, **values):
@@ -386,10 +380,8 @@ class Store:
         from .tables import runs
 
         assert state in TERMINAL
+        values = _encode(values)
         values.setdefault("ended_at", time.time())
-        for key in ("summary", "command"):
-            if key in values and not isinstance(values[key], (str, type(None))):
-                values[key] = dumps(values[key])
 
         def fn(conn):
             conn.execute(runs.update().where(runs.c.id == run_id).values(state=state, **values))
@@ -443,10 +435,7 @@ class Store:
                 finally:
                     cur.close()
             if run_values:
-                vals = dict(run_values)
-                if "summary" in vals and not isinstance(vals["summary"], str):
-                    vals["summary"] = dumps(vals["summary"])
-                conn.execute(runs.update().where(runs.c.id == run_id).values(**vals))
+                conn.execute(runs.update().where(runs.c.id == run_id).values(**_encode(run_values)))
 
         self._tx(fn)
 
@@ -507,14 +496,13 @@ class Store:
         return self._tx(fn, write=False)
 
 
-def _fresh_run_id(conn) -> str:
-    from .tables import runs
-
-    for _ in range(20):
-        rid = ids.new_id()
-        if conn.execute(runs.select().where(runs.c.id == rid)).first() is None:
-            return rid
-    raise StoreError("could not find a free run ID")
+def _encode(values: dict) -> dict:
+    """The runs table keeps params, command and summary as JSON text."""
+    out = dict(values)
+    for key in ("params", "command", "summary"):
+        if out.get(key) is not None and not isinstance(out[key], str):
+            out[key] = dumps(out[key])
+    return out
 
 
 def _pid_alive(pid: int) -> bool:
@@ -560,7 +548,3 @@ def _transient(exc) -> bool:
 def _short(exc) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__
-
-
-def is_finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
