@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench clean slurm
 
 install: $(VENV)/.installed
 
@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(BIN)/python -m pytest -q -ra
+
+# A local single-node Slurm cluster (as root; Debian's slurm-wlm) for the tests that submit sbatch jobs.
+slurm:
+	bash .ci/slurm.sh
 
 # The quickstart: a random search over the real MNIST CNN (programs/mnist_cnn.py), about a
 # minute and a half on 2 CPU cores (scikit-learn's digits stand in when ./data has no MNIST).

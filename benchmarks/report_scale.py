@@ -45,7 +45,7 @@ parameters:
 
 
 def fill(store_path: str, sid: str, runs: int, lines: int, seed: int = 0) -> None:
-    from sweeper.space import Space
+    from sweeper.sweepfile.space import Space
     from sweeper.store import open_store
 
     store = open_store(store_path)

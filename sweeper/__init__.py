@@ -18,12 +18,12 @@ From a notebook or script, the W&B flow:
 __version__ = "0.1.0"
 
 from .api import agent, sweep  # noqa: E402,F401
-from .runtime import Run, RunStopped, config, finish, init, log  # noqa: E402,F401
+from .program.runtime import Run, RunStopped, config, finish, init, log  # noqa: E402,F401
 
 
 def __getattr__(name):
     # Loaded on first use: it pulls in dataclasses and difflib, which programs never need.
     if name == "SweepConfigError":
-        from .problems import SweepConfigError
+        from .sweepfile.problems import SweepConfigError
         return SweepConfigError
     raise AttributeError(f"module 'sweeper' has no attribute {name!r}")

@@ -15,7 +15,7 @@ def sweep(config, project: str | None = None, entity: str | None = None, store: 
     """Validate a sweep config (a dict, or the path of a YAML file) as `sweeper sweep` does, and
     register it. Returns the sweep ID. Raises SweepConfigError listing every problem."""
     from .store import open_store
-    from .sweepfile import load_dict, load_file
+    from .sweepfile.load import load_dict, load_file
 
     if isinstance(config, (str, os.PathLike)):
         cfg = load_file(config)
@@ -31,7 +31,7 @@ def agent(sweep_id: str, function=None, count: int | None = None, project: str |
     or, without one, launch the sweep's program as `sweeper agent` does. Returns the agent's
     exit code (0: count reached; 3: the sweep has no more work; see `sweeper agent --help`)."""
     from .store import open_store
-    from .worker import Agent
+    from .agents.loop import Agent
 
     st = open_store(store)
     ref = "/".join(p for p in (entity, project, sweep_id) if p) if "/" not in sweep_id else sweep_id

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 from common import main
 
-from sweeper.methods import bayes
-from sweeper.space import Space
+from sweeper.search import bayes
+from sweeper.sweepfile.space import Space
 
 METHOD = sys.argv.pop(1)  # "bayes" or "random"
 

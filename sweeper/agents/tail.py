@@ -1,0 +1,195 @@
+"""Following a run's metrics file while the program writes it, and storing every line.
+
+The program appends one JSON object per line. A partial last line waits for its newline;
+a malformed line is skipped, counted and reported once in the run's log; NaN and
+infinities are kept as such. Lines reach the store in batches, in a thread of their own,
+so a program that logs very fast is never slowed by the agent, and memory stays flat.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from array import array
+
+from ..search import hyperband
+
+BATCH_LINES = 20_000
+FLUSH_SECONDS = 0.5
+POLL_SECONDS = 0.02
+READ_BYTES = 4 << 20
+
+
+class Tailer:
+    def __init__(self, path: str, store, run: dict, config: dict, log_path: str | None = None,
+                 on_stop=None, on_target=None):
+        self.path = path
+        self.store = store
+        self.run_id = run["id"]
+        self.sweep_id = run.get("sweep_id")
+        metric = config.get("metric") or {}
+        self.metric = metric.get("name")
+        self.maximize = metric.get("goal") == "maximize"
+        self.target = metric.get("target")
+        self.et = config.get("early_terminate")
+        self.bands = hyperband.bands(self.et) if self.et else []
+        self.log_path = log_path
+        self.on_stop = on_stop
+        self.on_target = on_target
+
+        self.offset = 0
+        self.partial = b""
+        self.seq = 0
+        self.miter = 0
+        self.values = array("d")  # the run's finite metric values, for hyperband
+        self.summary: dict = {}
+        self.best_value: float | None = None
+        self.best_step: int | None = None
+        self.malformed = 0
+        self.rows: list[tuple] = []
+        self.decision: hyperband.Decision | None = None
+        self.target_hit = False
+        self._last_flush = time.monotonic()
+        self._band_cache: dict[int, tuple[float, list]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    # ---- driving ------------------------------------------------------------------
+
+    def start(self):
+        self._thread = threading.Thread(target=self._loop, name=f"tail-{self.run_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self):
+        try:
+            while not self._stop.is_set():
+                got = self.poll()
+                if not got:
+                    self._stop.wait(POLL_SECONDS)
+        except BaseException as exc:  # noqa: BLE001 - reported by finish()
+            self.error = exc
+
+    def finish(self):
+        """Read what is left after the program ended, and store it all."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+        while self.poll(final=True):
+            pass
+        if self.partial.strip():  # a last line without its newline still counts
+            self._ingest([self.partial])
+            self.partial = b""
+        self.flush()
+
+    # ---- reading ------------------------------------------------------------------
+
+    def poll(self, final: bool = False) -> int:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read(READ_BYTES)
+        except FileNotFoundError:
+            return 0
+        if chunk:
+            self.offset += len(chunk)
+            data = self.partial + chunk
+            lines = data.split(b"\n")
+            self.partial = lines.pop()
+            self._ingest(lines)
+            self._after_chunk()
+        if self.rows and (len(self.rows) >= BATCH_LINES or final
+                          or time.monotonic() - self._last_flush >= FLUSH_SECONDS):
+            self.flush()
+        return len(chunk)
+
+    def _ingest(self, lines):
+        now = time.time()
+        metric = self.metric
+        rows = self.rows
+        loads = json.loads
+        for raw in lines:
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                text = text.decode("utf-8")
+                obj = loads(text)
+            except ValueError:
+                self._malformed(raw)
+                continue
+            if not isinstance(obj, dict):
+                self._malformed(raw)
+                continue
+            step = obj.get("_step")
+            if not isinstance(step, int) or isinstance(step, bool):
+                step = None
+            mval = miter = None
+            if metric is not None:
+                v = obj.get(metric)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                    mval = float(v)
+                    self.miter += 1
+                    miter = self.miter
+                    if self.bands:
+                        self.values.append(mval)
+                    if self.best_value is None or (mval > self.best_value if self.maximize else mval < self.best_value):
+                        self.best_value = mval
+                        self.best_step = step if step is not None else self.seq
+            self.summary.update(obj)
+            rows.append((self.seq, step, now, text, mval, miter))
+            self.seq += 1
+
+    def _malformed(self, raw: bytes):
+        self.malformed += 1
+        if self.malformed == 1 and self.log_path:
+            shown = raw[:200].decode("utf-8", "replace")
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(f"[sweeper] skipped a metrics line that is not a JSON object: {shown!r} "
+                          "(further malformed lines are only counted)\n")
+
+    # ---- deciding -----------------------------------------------------------------
+
+    def _after_chunk(self):
+        if (self.target is not None and not self.target_hit and self.best_value is not None
+                and (self.best_value >= self.target if self.maximize else self.best_value <= self.target)):
+            self.target_hit = True
+            if self.on_target:
+                self.on_target(self.best_value)
+        if self.bands and self.decision is None and self.values and self.sweep_id:
+            decision = hyperband.judge(self.values, self.bands, self._others_at, self.et, self.maximize)
+            if decision is not None and decision.stop:
+                self.decision = decision
+                self.flush()  # its lines are in the store before it is stopped
+                if self.on_stop:
+                    self.on_stop(decision)
+
+    def _others_at(self, band: int) -> list:
+        cached = self._band_cache.get(band)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > 1.0:
+            values = self.store.band_values(self.sweep_id, band, exclude_run=self.run_id)
+            cached = (now, values)
+            self._band_cache[band] = cached
+        return cached[1]
+
+    # ---- storing ------------------------------------------------------------------
+
+    def run_values(self) -> dict:
+        return {"summary": self.summary, "best_value": self.best_value, "best_step": self.best_step,
+                "n_lines": self.seq, "metric_iter": self.miter, "malformed": self.malformed}
+
+    def flush(self):
+        rows, self.rows = self.rows, []
+        self.store.add_metrics(self.run_id, self.sweep_id, rows, self.run_values())
+        self._last_flush = time.monotonic()
+
+
+def metrics_path(run_dir: str) -> str:
+    return os.path.join(run_dir, "metrics.jsonl")

@@ -1,0 +1,75 @@
+"""The `sweeper` command: parse, call, render. The work happens in the packages it calls.
+
+Each command lives in a module of this package, loaded only when it runs (or when `--help`
+lists it): `sweeper --help` and cron jobs start with nothing but click imported. Every
+command module imports `common` and never this module, so nothing here can form a cycle.
+
+    common.py       options, Fail, open_store/get_sweep, emit_json, error translation
+    sweeps.py       sweep, sweeps          agent.py   agent
+    control.py      pause, resume, stop, cancel
+    status.py       status, best, logs     results.py runs, export, importance, report
+    render.py       tables for people      status_view.py  the status page and --watch
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from .. import __version__
+
+# command name -> "module:attribute", in the order `sweeper --help` lists them
+COMMANDS = {
+    "sweep": "sweeps:sweep",
+    "sweeps": "sweeps:sweeps_cmd",
+    "agent": "agent:agent",
+    "pause": "control:pause",
+    "resume": "control:resume",
+    "stop": "control:stop",
+    "cancel": "control:cancel",
+    "status": "status:status",
+    "best": "status:best",
+    "logs": "status:logs",
+    "runs": "results:runs",
+    "export": "results:export",
+    "importance": "results:importance",
+    "report": "results:report",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when asked for (click's documented pattern)."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="sweeper")
+def cli():
+    """Local-first hyperparameter sweeps, from W&B-format sweep files.
+
+    \b
+      sweeper sweep sweep.yaml          # check the file, register the sweep, print its ID
+      sweeper agent ID --count 10       # run the program for the next 10 parameter sets
+      sweeper status ID                 # progress and the runs table
+
+    Everything is kept in a store: SQLite in .sweeper/ by default, or one PostgreSQL
+    database that agents on many machines share (--store / SWEEPER_STORE).
+    """
+
+
+def main():
+    cli(prog_name="sweeper")
+
+
+if __name__ == "__main__":
+    main()

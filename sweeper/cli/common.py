@@ -1,0 +1,109 @@
+"""What every command shares: the --store and --json options, the error type that becomes an
+exit code, opening the store, finding a sweep, strict JSON output, and one decorator that
+turns the errors a user can cause into a message and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from ..agents.exit_codes import ExitCode
+
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR  # the store failed, or something unexpected
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT  # bad sweep file, unknown ID, bad option
+
+
+def store_option(f):
+    return click.option(
+        "--store", "store_url", envvar="SWEEPER_STORE", metavar="URL",
+        help="Store to use: a postgresql:// URL, or an SQLite file. Default: the nearest .sweeper/ "
+             "folder upward from here (made here if none). Env: SWEEPER_STORE.")(f)
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead.")(f)
+
+
+class Fail(click.ClickException):
+    """An error for the user: message to stderr, no traceback, a chosen exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR):
+        super().__init__(message)
+        self.exit_code = int(code)
+
+    def show(self, file=None):
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def open_store(url):
+    from ..store import StoreError
+    from ..store import open_store as _open
+
+    try:
+        return _open(url)
+    except ValueError as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+    except StoreError as exc:
+        raise Fail(str(exc)) from None
+
+
+def get_sweep(store, ref):
+    from ..store import NotFound
+    from ..store.ids import BadId
+
+    try:
+        return store.get_sweep(ref)
+    except (BadId, NotFound) as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+
+
+def get_run(store, run_id):
+    from ..store import NotFound
+
+    try:
+        return store.get_run(run_id)
+    except NotFound as exc:
+        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+
+
+def emit_json(obj):
+    """Strict JSON for other tools (jq rejects NaN and Infinity): non-finite numbers become null."""
+    import json
+
+    from ..results.rows import strict_json
+
+    click.echo(json.dumps(strict_json(obj), indent=2, default=str, allow_nan=False))
+
+
+def split_list(values) -> list[str]:
+    """--state a,b --state c -> [a, b, c]"""
+    return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
+
+
+def user_errors(command):
+    """A store that fails mid-command, or a file that cannot be written: a message, not a traceback."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from ..store import StoreError
+
+        try:
+            return command(*args, **kwargs)
+        except StoreError as exc:
+            raise Fail(str(exc)) from None
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in ("plotly", "sklearn", "scipy"):
+                raise
+            raise Fail(f"this command needs {exc.name.split('.')[0]}: pip install 'sweeper[report]' "
+                       "(plotly and scikit-learn)") from None
+        except BrokenPipeError:
+            # `sweeper export ID | head`: the reader has what it wanted; leave quietly.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except OSError as exc:
+            raise Fail(f"{exc.filename or 'output'}: {exc.strerror or exc}") from None
+    return wrapper

@@ -1,0 +1,165 @@
+"""Output meant for people (rich): the console, the runs table, status, importance, the sweeps list.
+
+Machine output is plain JSON (common.emit_json); the numbers come from results/format.py.
+"""
+
+from __future__ import annotations
+
+from ..results.format import duration, number, when
+
+
+
+def console(stderr: bool = False):
+    import os
+    import sys
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped into a file or a batch job's log there is no terminal to fit: rich would assume 80
+    # columns and drop columns of the runs table. Use a wide page unless COLUMNS says otherwise.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None):
+    """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..results import rows as results
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    if cols:
+        for c in cols:
+            table.add_column(escape(c), overflow="fold")
+        for r in shown:
+            flat = results.flat_row(r)
+            table.add_row(*[_cell(flat.get(c), c) for c in cols],
+                          style="bold" if best and r["id"] == best["id"] else None)
+        return table
+    # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
+    # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
+    for name, width in (("", 1), ("run", 8), ("state", 8)):
+        table.add_column(name, no_wrap=True, min_width=width)
+    for k in keys:
+        table.add_column(escape(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
+    if metric.name:
+        # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
+        width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
+        header = f"best {metric.name}"
+        table.add_column(escape(header), justify="right", no_wrap=True, min_width=max(width, min(len(header), 14)))
+        table.add_column("last", justify="right", no_wrap=True, min_width=width)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("note", no_wrap=True, overflow="ellipsis", min_width=6)
+    for r in shown:
+        is_best = best is not None and r["id"] == best["id"]
+        cells = ["*" if is_best else "", r["id"], _state(r["state"])]
+        cells += [_cell(r["params"].get(k)) for k in keys]
+        if metric.name:
+            cells += [number(r["best"]), number(r["last"])]
+        cells += [duration(r["duration"]), escape(_note(r))]
+        table.add_row(*cells, style="bold" if is_best else None)
+    return table
+
+
+def _note(row) -> str:
+    if row["early_terminated"]:
+        return "early terminated (hyperband)"  # the whole reason is in --json and export
+    if row["stop_reason"]:
+        return row["stop_reason"]
+    return "logged nothing" if not row["n_lines"] and row["state"] != "running" else ""
+
+
+def _cell(value, column: str = "") -> str:
+    from rich.markup import escape
+
+    if column == "duration":
+        return duration(value)
+    if column in ("created_at", "started_at", "ended_at"):
+        return when(value)
+    return escape(value if isinstance(value, str) else number(value))
+
+
+def _state(state: str) -> str:
+    colour = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "red",
+              "stopped": "yellow"}.get(state, "white")
+    return f"[{colour}]{state}[/{colour}]"
+
+
+def print_runs(sweep, rows, shown, metric, best, cols):
+    from rich.markup import escape
+
+    from ..results import rows as results
+    from .render import console, number, runs_table
+
+    con = console()
+    head = f"[bold]{'' if sweep['id'].startswith('project ') else 'sweep '}{escape(sweep['id'])}[/bold]"
+    if sweep.get("name"):
+        head += f" '{escape(sweep['name'])}'"
+    head += (f"  {sweep['state']}" if sweep["state"] else "") + f"  {len(rows)} runs"
+    if metric.name:
+        head += f"  metric: {escape(metric.name)} ({metric.goal})"
+        head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"
+    con.print(head)
+    if not shown:
+        con.print("No runs" + (" match." if rows else f" yet. Start one with: sweeper agent {sweep['id']}"))
+        return
+    con.print(runs_table(shown, results.searched_keys(sweep), metric, best, cols))
+
+
+def print_importance(sweep, analysis):
+    import click
+    from rich.markup import escape
+    from rich.table import Table
+
+    if analysis.note:
+        # Plain echo: a sentence for a person, never cut by rich's wrapping.
+        click.echo(f"sweep {sweep['id']}: no parameter importance yet: {analysis.note}.")
+        return
+    con = console()
+    con.print(f"[bold]sweep {sweep['id']}[/bold]: what drives {escape(analysis.metric)} ({analysis.goal}), "
+              f"from {analysis.n_runs} runs")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("parameter", overflow="fold")
+    table.add_column("importance", justify="right")
+    table.add_column("")
+    table.add_column("correlation", justify="right")
+    table.add_column("")
+    for p in analysis.params:
+        imp = p.importance or 0.0
+        corr = p.correlation
+        table.add_row(escape(p.key), f"{imp:.3f}", f"[blue]{_bar(imp, 20)}[/blue]",
+                      "n/a" if corr is None else f"{corr:+.2f}",
+                      "" if corr is None else _corr_bar(corr, 10))
+    con.print(table)
+    con.print("[dim]importance: share of a random forest predicting the metric; correlation: Spearman "
+              "(+: the metric rises with the parameter)[/dim]")
+
+
+def _bar(fraction: float, width: int) -> str:
+    """A bar of block characters, with eighths for the last cell."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (" ▏▎▍▌▋▊▉"[rest] if rest else "")
+
+
+def _corr_bar(corr: float, width: int) -> str:
+    colour = "red" if corr > 0 else "green"
+    return f"[{colour}]{_bar(abs(corr), width)}[/{colour}]"
+
+
+def sweeps_table(rows: list[dict]):
+    """`sweeper sweeps`: one line per sweep with its run counts."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for col in ("ID", "name", "project", "method", "state", "runs", "created"):
+        table.add_column(col)
+    for s in rows:
+        counts = s["run_counts"]
+        total = sum(counts.values())
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        table.add_row(s["id"], s["name"] or "", s["project"] or "", s["method"], s["state"],
+                      f"{total}" + (f" ({detail})" if detail else ""), when(s["created_at"]))
+    return table

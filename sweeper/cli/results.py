@@ -1,0 +1,241 @@
+"""Commands that read results: runs, export, importance, report.
+
+Parse, call sweeper.results and sweeper.report, render. Anything heavy (sqlalchemy, numpy,
+sklearn, plotly) is imported inside the command that needs it, so `sweeper --help` costs
+only click.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import (
+    EXIT_BAD_INPUT,
+    Fail,
+    emit_json,
+    get_sweep,
+    json_option,
+    open_store,
+    split_list,
+    store_option,
+    user_errors,
+)
+
+STATES = ("running", "finished", "failed", "crashed", "stopped")
+
+
+def _load_rows(store_url, sweep_ref):
+    from ..results import rows as results
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    rows = results.run_rows(sweep, results.live_runs(store.runs(sweep["id"])))
+    return store, sweep, rows
+
+
+# ---- runs --------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="[ID]", required=False)
+@click.option("--project", help="Instead of one sweep: every run of this project, standalone runs "
+                                "(sweeper.init() outside a sweep) and sweep runs alike.")
+@click.option("--sort", "sort_key", metavar="KEY",
+              help="Column to sort by: the metric (default; best first, by its goal), a parameter "
+                   "(optimizer.lr), a logged metric, number, duration, state ... Runs without a value come last.")
+@click.option("--reverse", is_flag=True, help="Reverse the sort (runs without a value stay last).")
+@click.option("--state", "states", multiple=True, metavar="STATE[,STATE]",
+              help=f"Only runs in these states ({', '.join(STATES)}); repeat or comma-separate.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many runs (after sorting).")
+@click.option("--columns", metavar="COL[,COL]",
+              help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
+                   "any parameter or logged metric key. Default: run, state, the searched parameters, "
+                   "best and last metric, duration, note.")
+@store_option
+@json_option
+@user_errors
+def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_url, as_json):
+    """The sweep's runs as a table, best first.
+
+    Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
+    with no metric value (still starting, NaN, logged nothing) come last. A crashed grid
+    point that was run again shows only its new run (`sweeper export` has both). --json
+    prints every column for every run: params and summary nested, NaN as null.
+
+    \b
+    Example:
+      sweeper runs abcd1234
+      sweeper runs abcd1234 --sort optimizer.lr --state finished --limit 10
+      sweeper runs abcd1234 --columns id,lr,loss,val.loss --json
+      sweeper runs --project mnist --sort val_acc --reverse
+    """
+    from ..results import rows as results
+
+    if (sweep_ref is None) == (project is None):
+        raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
+    if project is not None:
+        sweep, rows = results.project_rows(open_store(store_url), project)
+        if not columns:
+            columns = ",".join(results.project_columns(rows))
+    else:
+        _, sweep, rows = _load_rows(store_url, sweep_ref)
+    metric = results.sweep_metric(sweep)
+    wanted = split_list(states)
+    bad = sorted(set(wanted) - set(STATES))
+    if bad:
+        raise Fail(f"unknown state {', '.join(bad)}: use {', '.join(STATES)}", EXIT_BAD_INPUT)
+    if sort_key and not results.sort_key_exists(rows, metric, sort_key):
+        raise Fail(f"no column '{sort_key}' to sort by: the columns are "
+                   + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
+    best = results.best_row(rows, metric)
+    shown = results.sort_rows(results.filter_state(rows, wanted), metric, sort_key, reverse)[:limit]
+    cols = split_list([columns]) if columns else None
+    if cols:
+        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS)
+        unknown = [c for c in cols if c not in known]
+        if unknown:
+            raise Fail(f"unknown column {', '.join(unknown)}: the columns are "
+                       + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
+    if as_json:
+        if cols:
+            out = [{c: results.flat_row(r).get(c) for c in cols} for r in shown]
+        else:
+            out = [results.export_record(r) | {"is_best": best is not None and r["id"] == best["id"]}
+                   for r in shown]
+        emit_json(results.strict_json(out))
+        return
+    from .render import print_runs
+
+    print_runs(sweep, rows, shown, metric, best, cols)
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="CSV (flat columns), a JSON array, or JSON Lines (one object per line).")
+@click.option("--history", is_flag=True,
+              help="Every metric line of every run instead (run_id, seq, step, then each logged key).")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@store_option
+@user_errors
+def export(sweep_ref, fmt, history, out_path, store_url):
+    """Export the sweep's runs (or, with --history, every metric line) for pandas, jq, a spreadsheet.
+
+    \b
+    One row per run: id, number, state, every parameter (nested ones flattened:
+    optimizer.lr), the metric's best and last value, every logged metric's last value,
+    duration (s), stop_reason, timestamps (Unix seconds), host, gpu, superseded.
+    CSV is flat: a logged metric named like a parameter or a fixed column becomes
+    summary.<key>; NaN is written nan. JSON and JSON Lines nest "params" and "summary"
+    and, being strict JSON, write NaN and infinities as null. Superseded runs (a crashed
+    grid point run again) are included, marked.
+
+    \b
+    Example:
+      sweeper export abcd1234 -o runs.csv
+      sweeper export abcd1234 --format jsonl | jq 'select(.state == "finished")'
+      sweeper export abcd1234 --history --format csv -o lines.csv
+    """
+    from ..results import rows as results
+
+    from ..results import export
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    all_runs = store.runs(sweep["id"])
+    out = open(out_path, "w", newline="", encoding="utf-8") if out_path else sys.stdout
+    try:
+        if history:
+            lines = (line for run in all_runs for line in results.history_rows(run["id"], store.metric_rows(run["id"])))
+            export.write_history(lines, fmt, out)
+        else:
+            rows = results.run_rows(sweep, all_runs)
+            export.write_runs(sweep, rows, fmt, out)
+    finally:
+        if out_path:
+            out.close()
+    if out_path:
+        what = "metric lines" if history else f"{len(all_runs)} runs"
+        click.echo(f"wrote {what} of sweep {sweep['id']} to {out_path}", err=True)
+
+
+# ---- importance --------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="ID")
+@json_option
+@store_option
+@user_errors
+def importance(sweep_ref, as_json, store_url):
+    """Which parameters matter: random-forest importance and Spearman correlation to the metric.
+
+    As W&B's parameter-importance panel. Each run with a value of the sweep metric (its best)
+    is one sample; categorical parameters are one-hot encoded, nested ones flattened.
+    Importance is each parameter's share (they sum to 1) of a random forest that predicts
+    the metric from the parameters; correlation is Spearman's rank correlation (positive:
+    the metric rises with the parameter; for a two-valued categorical, from the first
+    value the sweep file lists to the second; none for categoricals with more values).
+
+    With fewer than 5 runs that have a metric value there is nothing to learn from: it says
+    so and exits 0 (--json: "params" is empty and "note" says why), so a script can call it
+    at any time during a sweep.
+
+    \b
+    Example:
+      sweeper importance abcd1234
+      sweeper importance abcd1234 --json | jq '.params[0].key'
+    """
+    from ..results import rows as results
+    from ..results.importance import analyze
+
+    _, sweep, rows = _load_rows(store_url, sweep_ref)
+    analysis = analyze(sweep, rows, results.sweep_metric(sweep))
+    if as_json:
+        emit_json(results.strict_json(analysis.to_dict()))
+        return
+    from .render import print_importance
+
+    print_importance(sweep, analysis)
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the HTML (default: sweep-ID-report.html here).")
+@store_option
+@user_errors
+def report(sweep_ref, out_path, store_url):
+    """Write one self-contained HTML report of the sweep; it opens offline, in any browser.
+
+    \b
+    Parallel coordinates of every parameter and the metric (drag on an axis to filter, the
+    runs table follows), parameter importance and correlation, every run's metric curve
+    (early-terminated runs marked), the best value so far over run order, and the runs
+    table sorted by the metric with the best run highlighted. plotly.js is embedded
+    (about 5 MB), so no network is needed. Works while the sweep runs: run it again to
+    refresh.
+
+    \b
+    Example:
+      sweeper report abcd1234
+      sweeper report abcd1234 -o results/sweep.html && xdg-open results/sweep.html
+    """
+    from ..report.page import build
+
+    store = open_store(store_url)
+    sweep = get_sweep(store, sweep_ref)
+    path = out_path or f"sweep-{sweep['id']}-report.html"
+    page = build(store, sweep)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    click.echo(f"wrote the report of sweep {sweep['id']} to {path} ({len(page.encode()) / 1e6:.1f} MB)")

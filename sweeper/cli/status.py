@@ -1,0 +1,104 @@
+"""`sweeper status` (state, progress, runs), `sweeper best` (the best run's parameters) and
+`sweeper logs` (a run's output)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import Fail, emit_json, get_run, get_sweep, json_option, open_store, store_option
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--watch", "-w", is_flag=True, help="Keep the view live until the sweep ends (Ctrl+C to leave). "
+                                                   "Without a terminal it prints once.")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between refreshes.")
+@store_option
+@json_option
+def status(sweep_ref, watch, interval, store_url, as_json):
+    """The sweep's state, progress and runs, the best run marked.
+
+    \b
+    Example:
+      sweeper status abcd1234
+      sweeper status abcd1234 --watch
+      sweeper status abcd1234 --json | jq .best
+    """
+    from ..results import progress
+    from . import status_view
+
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    if watch and not as_json and sys.stdout.isatty():
+        try:
+            status_view.watch(store, sw["id"], interval=interval)
+        except KeyboardInterrupt:
+            pass
+        return
+    store.reap(sw["id"])  # whoever looks next marks the runs of dead agents crashed
+    report = progress.summarize(store, store.get_sweep(sw["id"]))
+    if as_json:
+        emit_json({k: v for k, v in report.items() if not k.startswith("_")})
+        return
+    status_view.render(report)
+
+
+@click.command()
+@click.argument("sweep_ref", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "command"]), default="yaml",
+              show_default=True, help="Parameters as YAML or JSON, or the command line that reproduces the run.")
+@store_option
+def best(sweep_ref, fmt, store_url):
+    """The best run's parameters (by the sweep metric and its goal).
+
+    \b
+    Example:
+      sweeper best abcd1234
+      sweeper best abcd1234 --format command    # the exact command line to run it again
+    """
+    from ..results import progress
+
+    store = open_store(store_url)
+    sw = get_sweep(store, sweep_ref)
+    run = progress.best_run(sw, store.runs(sw["id"]))
+    if run is None:
+        metric = (sw["config"].get("metric") or {}).get("name")
+        raise Fail(f"sweep {sw['id']} has no run with a value of its metric"
+                   + (f" '{metric}'" if metric else " (it has no metric: key)") + " yet")
+    if fmt == "json":
+        emit_json(run["params"])
+    elif fmt == "yaml":
+        import yaml
+        click.echo(f"# run {run['id']}: {sw['config']['metric']['name']} = {run['best_value']}")
+        click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
+    else:
+        import shlex
+        click.echo(shlex.join(progress.reproduce_command(sw, run)))
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new output until the run ends.")
+@store_option
+def logs(run_id, follow, store_url):
+    """Print a run's output (stdout and stderr of the program).
+
+    \b
+    Example:
+      sweeper logs k3j9x0qa -f
+    """
+    from ..results.logs import LogNotHere, chunks, output_path
+
+    store = open_store(store_url)
+    run = get_run(store, run_id)
+    try:
+        path = output_path(run)
+    except LogNotHere as exc:
+        raise Fail(str(exc)) from None
+    running = (lambda: store.get_run(run_id)["state"] == "running") if follow else None
+    out = sys.stdout.buffer
+    for chunk in chunks(path, running):
+        out.write(chunk)
+        out.flush()

@@ -1,0 +1,53 @@
+"""A sweep's state, progress and best run (`sweeper status`, `sweeper best`), as plain data."""
+
+from __future__ import annotations
+
+from . import rows as results
+
+
+def best_run(sweep: dict, runs: list[dict]) -> dict | None:
+    """The stored run (parameters nested, command kept) that is best by the sweep metric."""
+    live = results.live_runs(runs)
+    best = results.best_row(results.run_rows(sweep, live), results.sweep_metric(sweep))
+    return None if best is None else next(r for r in live if r["id"] == best["id"])
+
+
+def summarize(store, sweep: dict) -> dict:
+    runs = results.live_runs(store.runs(sweep["id"]))
+    config = sweep["config"]
+    metric = results.sweep_metric(sweep)
+    rows = results.sort_rows(results.run_rows(sweep, runs), metric)
+    counts: dict = {}
+    for r in runs:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    running = counts.get("running", 0)
+    progress: dict = {"runs": len(runs), "ended": len(runs) - running, "running": running}
+    if config["method"] == "grid":
+        from ..search import grid
+        from ..sweepfile.space import Space
+        progress["grid_total"] = grid.size(Space(config["parameters"]))
+        progress["grid_done"] = len(grid.covered(runs))
+    if config.get("run_cap"):
+        progress["run_cap"] = config["run_cap"]
+    best = results.best_row(rows, metric)
+    best_params = next((r["params"] for r in runs if best and r["id"] == best["id"]), None)
+    return {
+        "id": sweep["id"], "name": sweep["name"], "project": sweep["project"], "method": config["method"],
+        "state": sweep["state"], "reason": sweep.get("ended_reason"), "target_run_id": sweep.get("target_run_id"),
+        "metric": config.get("metric"), "progress": progress, "counts": counts,
+        "best": None if best is None else {"id": best["id"], "value": best["best"], "params": best_params},
+        "runs": [{k: r[k] for k in ("id", "number", "state", "params", "best", "last", "duration", "stop_reason",
+                                   "early_terminated", "n_lines", "host", "gpu")}
+                 | {"is_best": best is not None and r["id"] == best["id"]} for r in rows],
+        "_rows": rows, "_searched": results.searched_keys(sweep), "_best_row": best,
+    }
+
+
+def reproduce_command(sweep: dict, run: dict) -> list[str]:
+    """The argv that ran `run` (as recorded), or the one the sweep's command would build for it."""
+    if run.get("command"):
+        return run["command"]
+    from ..agents.command import build
+
+    return build(sweep["config"]["command"], run["params"], sweep["config"].get("program"),
+                 args_json_file="args.json")

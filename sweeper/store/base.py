@@ -1,0 +1,121 @@
+"""The store's engine and its one way of running a transaction, retried while the store is away.
+
+SQLite: WAL, our own BEGIN IMMEDIATE for writers (pysqlite's deferred BEGIN can fail with
+"database is locked" mid-transaction), a 60 s busy timeout. PostgreSQL: a small pool, pre-ping.
+Errors reach callers as StoreError (with a sentence fit for a user) or StoreUnavailable.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from .errors import StoreError, StoreUnavailable
+
+
+class StoreBase:
+    def __init__(self, sa_url: str, root: Path):
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.engine import make_url
+
+        self.url = make_url(sa_url)
+        self.root = Path(root)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.unavailable_timeout = float(os.environ.get("SWEEPER_STORE_TIMEOUT", "120"))
+        if self.is_sqlite:
+            self._write = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
+            self._read = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
+
+            def on_connect(dbapi_conn, _record):
+                # Manage transactions ourselves: pysqlite's implicit BEGIN is deferred,
+                # and a deferred writer can fail with "database is locked" mid-transaction.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+            for engine, begin in ((self._write, "BEGIN IMMEDIATE"), (self._read, "BEGIN")):
+                event.listen(engine, "connect", on_connect)
+                event.listen(engine, "begin", lambda conn, b=begin: conn.exec_driver_sql(b))
+        else:
+            self._write = create_engine(sa_url, pool_pre_ping=True, pool_size=2, max_overflow=4,
+                                        connect_args={"connect_timeout": 10})
+            self._read = self._write
+        self._ensure_schema()
+
+    @property
+    def display_url(self) -> str:
+        if self.is_sqlite:
+            return self.url.database
+        return self.url.render_as_string(hide_password=True).replace("+psycopg://", "://", 1)
+
+    @property
+    def runs_root(self) -> Path:
+        return self.root / "runs"
+
+    def _tx(self, fn: Callable, write: bool = True):
+        """Run fn(conn) in one transaction; retry while the store is briefly unreachable."""
+        from sqlalchemy.exc import DBAPIError
+
+        engine = self._write if write else self._read
+        deadline = time.monotonic() + self.unavailable_timeout
+        delay = 0.05
+        while True:
+            try:
+                with engine.begin() as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if not _transient(exc):
+                    raise StoreError(self._explain(exc)) from None
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable(f"the store at {self.display_url} has not answered for "
+                                           f"{self.unavailable_timeout:.0f} s: {_short(exc)}") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _explain(self, exc) -> str:
+        msg = _short(exc)
+        low = msg.lower()
+        if self.is_sqlite and "unable to open" in low:
+            path = self.url.database
+            folder = os.path.dirname(path) or "."
+            if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+                return (f"the store {path} is read-only: SQLite needs to write the file and to create "
+                        f"its -wal and -shm files beside it in {folder} ({msg})")
+        if "readonly" in low or "read-only" in low:
+            return f"the store {self.display_url} is read-only: {msg}"
+        if "disk is full" in low or "no space" in low:
+            return f"no space left for the store {self.display_url}: {msg} (nothing already recorded was changed)"
+        return f"store error ({self.display_url}): {msg}"
+
+    def _ensure_schema(self):
+        from .migrate import ensure_schema
+        ensure_schema(self)
+
+    def dispose(self):
+        self._write.dispose()
+        if self._read is not self._write:
+            self._read.dispose()
+
+
+def _transient(exc) -> bool:
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code and (code.startswith("08") or code in ("40001", "40P01", "57P01", "57P02", "57P03")):
+        return True
+    text = str(orig or exc).lower()
+    return any(s in text for s in ("database is locked", "database is busy", "server closed the connection",
+                                   "connection refused", "could not connect", "terminating connection",
+                                   "connection is closed", "the database system is starting up",
+                                   "the database system is shutting down", "consuming input failed"))
+
+
+def _short(exc) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__

@@ -1,0 +1,169 @@
+"""Claiming a sweep's next run under the sweep's lock, and reaping the runs of dead agents.
+
+A claim takes an exclusive lock for its sweep (BEGIN IMMEDIATE on SQLite, SELECT ... FOR
+UPDATE of the sweep's row on PostgreSQL), so two agents never get the same grid point; a
+partial unique index on (sweep_id, grid_index) backs that up in the database itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from . import ids
+from .encoding import TERMINAL, dumps, run_dict, sweep_dict
+from .errors import NotFound
+
+GRID_EXHAUSTED = "grid exhausted"
+HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
+
+
+@dataclass
+class Claim:
+    """What a claim gave: a run to start, or why there is none (`stop`, in words; `code`)."""
+    run: dict | None = None
+    stop: str | None = None
+    code: str | None = None  # paused, canceled, finished, exhausted, run_cap, target
+
+
+class ClaimsMixin:
+    def claim(self, sweep_id: str, agent_id: str, choose: Callable, retry_failed: bool = False,
+              gpu: str | None = None, limit_reason: Callable | None = None) -> Claim:
+        """Pick the sweep's next run under an exclusive lock and record it as running.
+
+        `choose(sweep, runs, retry_failed)` returns (params, grid_index) for the next run, or
+        None when the method has nothing left (a grid that every point covers).
+        """
+        from sqlalchemy import select
+        from .tables import runs, sweeps
+
+        began = time.time()
+
+        def fn(conn):
+            q = sweeps.select().where(sweeps.c.id == sweep_id)
+            if not self.is_sqlite:
+                q = q.with_for_update()
+            row = conn.execute(q).mappings().first()
+            if row is None:
+                raise NotFound(f"no sweep '{sweep_id}'")
+            sweep = sweep_dict(row)
+            now = time.time()
+            self._reap(conn, sweep_id, now)
+            # A grid that ran out may still hold failed points that --retry-failed runs again.
+            reopen = (retry_failed and sweep["state"] == "finished"
+                      and (sweep["ended_reason"] or "").startswith(GRID_EXHAUSTED))
+            if sweep["state"] != "running" and not reopen:
+                why = sweep["ended_reason"] or f"the sweep is {sweep['state']}"
+                return Claim(stop=why, code=sweep["state"])
+            if sweep["method"] == "bayes":
+                q = runs.select()
+            else:  # grid and random need no parameters or metrics: skip decoding them
+                q = select(runs.c.id, runs.c.number, runs.c.state, runs.c.grid_index, runs.c.superseded)
+            history = [run_dict(r) for r in conn.execute(
+                q.where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
+            live = [r for r in history if not r["superseded"]]
+            cap = sweep["config"].get("run_cap")
+            if cap is not None and len(live) >= cap:
+                reason = f"run_cap reached: the sweep has {len(live)} runs of {cap}"
+                if not any(r["state"] == "running" for r in live):
+                    conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                        state="finished", ended_reason=reason, updated_at=now))
+                return Claim(stop=reason, code="run_cap")
+            choice = choose(sweep, history, retry_failed)
+            if choice is None:
+                running = sum(1 for r in live if r["state"] == "running")
+                if running:
+                    # Not finished yet: if one of these crashes, its point must be run again.
+                    return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
+                reason = f"{GRID_EXHAUSTED}: every grid point has a run"
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                    state="finished", ended_reason=reason, updated_at=now))
+                return Claim(stop=reason, code="exhausted")
+            if reopen:
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                    state="running", ended_reason=None, updated_at=now))
+            params, grid_index = choice
+            if grid_index is not None and any(r["grid_index"] == grid_index for r in live):
+                # The point was crashed (or failed, with --retry-failed): hand it over.
+                conn.execute(runs.update().where(runs.c.sweep_id == sweep_id, runs.c.grid_index == grid_index,
+                                                 runs.c.superseded.is_(False), runs.c.state.in_(TERMINAL))
+                             .values(superseded=True))
+            # Every round trip here is made holding the sweep's lock: derive what we can.
+            number = max((r["number"] or 0 for r in history), default=0) + 1
+            rid = ids.new_id()  # 36^8 IDs: a clash is as likely as a disk error, and the key would refuse it
+            values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
+                          params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
+                          host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
+                          claim_ms=(time.time() - began) * 1000)
+            conn.execute(runs.insert().values(**values))
+            return Claim(run=run_dict(values))
+
+        return self._tx(fn)
+
+    def _reap(self, conn, sweep_id: str, now: float) -> list[str]:
+        """Mark crashed the running runs whose agent is gone; return their IDs."""
+        from sqlalchemy import select
+        from .tables import agents, runs
+
+        dead: list[str] = []
+        stale = now - HEARTBEAT_TIMEOUT
+        rows = conn.execute(select(runs.c.id, runs.c.heartbeat_at, agents.c.host, agents.c.pid)
+                            .select_from(runs.outerjoin(agents, agents.c.id == runs.c.agent_id))
+                            .where(runs.c.sweep_id == sweep_id, runs.c.state == "running")).all()
+        me = socket.gethostname()
+        dead_agents = set()
+        for rid, beat, host, pid in rows:
+            gone_here = host == me and pid is not None and not _pid_alive(pid)
+            if gone_here or (beat or 0) < stale:
+                dead.append(rid)
+                if gone_here:
+                    dead_agents.add(pid)
+        if dead:
+            conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
+                state="crashed", ended_at=now,
+                stop_reason="its agent stopped answering (killed, or lost the store)"))
+            conn.execute(agents.update().where(agents.c.sweep_id == sweep_id, agents.c.state == "running",
+                                               agents.c.heartbeat_at < stale).values(state="crashed"))
+        return dead
+
+    def reap(self, sweep_id: str) -> list[str]:
+        return self._tx(lambda c: self._reap(c, sweep_id, time.time()))
+
+    def _settle(self, conn, sweep_id: str):
+        from sqlalchemy import select
+        from .tables import runs, sweeps
+
+        row = conn.execute(select(sweeps.c.state, sweeps.c.config).where(sweeps.c.id == sweep_id)).first()
+        if row is None or row[0] != "running":
+            return
+        live = conn.execute(select(runs.c.state, runs.c.grid_index).where(
+            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))).all()
+        if any(state == "running" for state, _ in live):
+            return
+        config = json.loads(row[1])
+        reason = None
+        if config.get("run_cap") and len(live) >= config["run_cap"]:
+            reason = f"run_cap reached: the sweep has {len(live)} runs of {config['run_cap']}"
+        elif config["method"] == "grid":
+            from ..search import grid
+            from ..sweepfile.space import Space
+            covered = {g for state, g in live if g is not None and state != "crashed"}
+            if len(covered) >= grid.size(Space(config["parameters"])):
+                reason = f"{GRID_EXHAUSTED}: every grid point has a run"
+        if reason:
+            conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
+                         .values(state="finished", ended_reason=reason, updated_at=time.time()))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

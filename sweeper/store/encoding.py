@@ -1,0 +1,37 @@
+"""How rows become dicts and back: JSON columns, booleans, the states a run and a sweep can be in."""
+
+from __future__ import annotations
+
+import json
+
+TERMINAL = ("finished", "failed", "crashed", "stopped")
+SWEEP_STATES = ("running", "paused", "finished", "canceled")
+
+
+def dumps(value) -> str:
+    return json.dumps(value, default=str)
+
+
+def encode(values: dict) -> dict:
+    """The runs table keeps params, command and summary as JSON text."""
+    out = dict(values)
+    for key in ("params", "command", "summary"):
+        if out.get(key) is not None and not isinstance(out[key], str):
+            out[key] = dumps(out[key])
+    return out
+
+
+def sweep_dict(row) -> dict:
+    d = dict(row)
+    d["config"] = json.loads(d["config"])
+    return d
+
+
+def run_dict(row) -> dict:
+    d = dict(row)
+    for key in ("params", "command", "summary"):
+        if isinstance(d.get(key), str):
+            d[key] = json.loads(d[key])
+    d.setdefault("summary", None)
+    d["superseded"] = bool(d.get("superseded"))
+    return d

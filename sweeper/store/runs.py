@@ -1,0 +1,131 @@
+"""A run's life in the store: created, updated, ended; its metric lines; the reads of runs."""
+
+from __future__ import annotations
+
+import time
+
+from . import ids
+from .encoding import TERMINAL, dumps, encode, run_dict
+from .errors import NotFound
+
+
+class RunsMixin:
+    def create_run(self, project: str | None, params: dict, **values) -> dict:
+        """A run outside any sweep (sweeper.init() in a plain script)."""
+        from .tables import runs
+
+        now = time.time()
+
+        def fn(conn):
+            row = dict(id=ids.new_id(), sweep_id=None, project=project, number=None, state="running",
+                       params=dumps(params), superseded=False, created_at=now, heartbeat_at=now, **values)
+            conn.execute(runs.insert().values(**encode(row)))
+            return row
+
+        return run_dict(self._tx(fn))
+
+    def update_run(self, run_id: str, **values):
+        from .tables import runs
+
+        values = encode(values)
+        self._tx(lambda c: c.execute(runs.update().where(runs.c.id == run_id).values(**values)))
+
+    def finish_run(self, run_id: str, state: str, **values):
+        """Record a run's end; a run already ended (crashed by a reaper, say) keeps the new facts.
+
+        The last run of a sweep that has nothing left to do (its run_cap reached, every grid
+        point run) finishes the sweep too, so that `status` says so even when no agent asks
+        for another run.
+        """
+        from .tables import runs
+
+        assert state in TERMINAL
+        values = encode(values)
+        values.setdefault("ended_at", time.time())
+
+        def fn(conn):
+            conn.execute(runs.update().where(runs.c.id == run_id).values(state=state, **values))
+            sweep_id = conn.execute(runs.select().with_only_columns(runs.c.sweep_id)
+                                    .where(runs.c.id == run_id)).scalar()
+            if sweep_id is not None:
+                self._settle(conn, sweep_id)
+
+        self._tx(fn)
+
+    def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
+        """Append metric lines and update the run's summary in one transaction.
+
+        rows: (seq, step, ts, data_text, mval, miter) tuples, as the tailer makes them.
+        """
+        from .tables import runs
+
+        def fn(conn):
+            if rows:
+                dbapi = conn.connection.driver_connection
+                sql = ("INSERT INTO metrics (run_id, seq, sweep_id, step, ts, data, mval, miter) "
+                       "VALUES ({p},{p},{p},{p},{p},{p},{p},{p})").format(p="?" if self.is_sqlite else "%s")
+                cur = dbapi.cursor()
+                try:
+                    cur.executemany(sql, [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                finally:
+                    cur.close()
+            if run_values:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(**encode(run_values)))
+
+        self._tx(fn)
+
+    def get_run(self, run_id: str) -> dict:
+        from .tables import runs
+
+        row = self._tx(lambda c: c.execute(runs.select().where(runs.c.id == run_id)).mappings().first(),
+                       write=False)
+        if row is None:
+            raise NotFound(f"no run '{run_id}' in {self.display_url}")
+        return run_dict(row)
+
+    def runs(self, sweep_id: str | None = None, project: str | None = None,
+             include_superseded: bool = True) -> list[dict]:
+        from .tables import runs
+
+        def fn(conn):
+            q = runs.select().order_by(runs.c.created_at)
+            if sweep_id is not None:
+                q = q.where(runs.c.sweep_id == sweep_id)
+            if project is not None:
+                q = q.where(runs.c.project == project)
+            if not include_superseded:
+                q = q.where(runs.c.superseded.is_(False))
+            return [run_dict(r) for r in conn.execute(q).mappings()]
+
+        return self._tx(fn, write=False)
+
+    def metric_rows(self, run_id: str) -> list[dict]:
+        from .tables import metrics
+
+        def fn(conn):
+            q = metrics.select().where(metrics.c.run_id == run_id).order_by(metrics.c.seq)
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+        return self._tx(fn, write=False)
+
+    def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
+        """The sweep metric of every run of the sweep at its `band`-th finite value."""
+        from sqlalchemy import select
+        from .tables import metrics
+
+        q = select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band)
+        if exclude_run is not None:
+            q = q.where(metrics.c.run_id != exclude_run)
+        return self._tx(lambda c: [v for (v,) in c.execute(q)], write=False)
+
+    def count_runs(self, sweep_id: str) -> dict:
+        from sqlalchemy import func, select
+        from .tables import runs
+
+        def fn(conn):
+            q = (select(runs.c.state, func.count()).where(runs.c.sweep_id == sweep_id,
+                                                          runs.c.superseded.is_(False))
+                 .group_by(runs.c.state))
+            return {s: n for s, n in conn.execute(q)}
+
+        return self._tx(fn, write=False)

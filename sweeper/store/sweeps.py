@@ -1,0 +1,119 @@
+"""Sweeps and agents: register, look up, change state; an agent's registration and heartbeat."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from . import ids
+from .encoding import SWEEP_STATES, dumps, sweep_dict
+from .errors import NotFound
+
+
+class SweepsMixin:
+    def create_sweep(self, config, name=None, project=None, entity=None) -> dict:
+        from .tables import sweeps
+
+        norm = config.normalized
+        now = time.time()
+        raw = config.text if config.text is not None else dumps(config.raw)
+
+        def fn(conn):
+            for _ in range(20):
+                sid = ids.new_id()
+                if conn.execute(sweeps.select().where(sweeps.c.id == sid)).first() is None:
+                    break
+            conn.execute(sweeps.insert().values(
+                id=sid, name=name or norm.get("name"), project=project or norm.get("project"),
+                entity=entity or norm.get("entity"), method=norm["method"], state="running",
+                config=dumps(norm), config_raw=raw, source=config.source, created_at=now, updated_at=now))
+            return sid
+
+        return self.get_sweep(self._tx(fn))
+
+    def get_sweep(self, ref: str) -> dict:
+        from .tables import sweeps
+
+        entity, project, sid = ids.parse_sweep_ref(ref)
+        row = self._tx(lambda c: c.execute(sweeps.select().where(sweeps.c.id == sid)).mappings().first(),
+                       write=False)
+        if row is None:
+            raise NotFound(f"no sweep '{sid}' in {self.display_url} (`sweeper sweeps` lists the sweeps there)")
+        sweep = sweep_dict(row)
+        if project and sweep["project"] and project != sweep["project"]:
+            raise NotFound(f"sweep '{sid}' belongs to project '{sweep['project']}', not '{project}'")
+        if entity and sweep["entity"] and entity != sweep["entity"]:
+            raise NotFound(f"sweep '{sid}' belongs to entity '{sweep['entity']}', not '{entity}'")
+        return sweep
+
+    def list_sweeps(self) -> list[dict]:
+        from sqlalchemy import func, select
+        from .tables import runs, sweeps
+
+        def fn(conn):
+            counts: dict = {}
+            q = (select(runs.c.sweep_id, runs.c.state, func.count())
+                 .where(runs.c.sweep_id.is_not(None)).group_by(runs.c.sweep_id, runs.c.state))
+            for sid, state, n in conn.execute(q):
+                counts.setdefault(sid, {})[state] = n
+            out = []
+            for row in conn.execute(sweeps.select().order_by(sweeps.c.created_at)).mappings():
+                d = sweep_dict(row)
+                d["run_counts"] = counts.get(d["id"], {})
+                out.append(d)
+            return out
+
+        return self._tx(fn, write=False)
+
+    def set_sweep_state(self, sweep_id: str, state: str, reason: str | None = None,
+                        only_from: tuple | None = None, target_run_id: str | None = None) -> dict:
+        from .tables import sweeps
+
+        assert state in SWEEP_STATES
+        values = dict(state=state, ended_reason=reason, updated_at=time.time())
+        if target_run_id is not None:
+            values["target_run_id"] = target_run_id
+
+        def fn(conn):
+            q = sweeps.update().where(sweeps.c.id == sweep_id)
+            if only_from:
+                q = q.where(sweeps.c.state.in_(only_from))
+            conn.execute(q.values(**values))
+
+        self._tx(fn)
+        return self.get_sweep(sweep_id)
+
+    def register_agent(self, sweep_id: str, gpus: str | None = None) -> str:
+        from .tables import agents
+
+        aid = ids.new_id()
+        now = time.time()
+        self._tx(lambda c: c.execute(agents.insert().values(
+            id=aid, sweep_id=sweep_id, host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
+            gpus=gpus, started_at=now, heartbeat_at=now, state="running")))
+        return aid
+
+    def heartbeat(self, agent_id: str) -> dict:
+        """Mark the agent and its running runs alive; return the sweep's state for it to act on."""
+        from sqlalchemy import select
+        from .tables import agents, runs, sweeps
+
+        now = time.time()
+
+        def fn(conn):
+            conn.execute(agents.update().where(agents.c.id == agent_id).values(heartbeat_at=now))
+            conn.execute(runs.update().where(runs.c.agent_id == agent_id, runs.c.state == "running")
+                         .values(heartbeat_at=now))
+            row = conn.execute(select(sweeps.c.state, sweeps.c.ended_reason)
+                               .select_from(sweeps.join(agents, agents.c.sweep_id == sweeps.c.id))
+                               .where(agents.c.id == agent_id)).first()
+            return {"state": row[0], "reason": row[1]} if row else {"state": None, "reason": None}
+
+        return self._tx(fn)
+
+    def end_agent(self, agent_id: str, reason: str):
+        from .tables import agents
+
+        self._tx(lambda c: c.execute(agents.update().where(agents.c.id == agent_id).values(
+            state="ended", ended_at=time.time(), exit_reason=reason)))

@@ -1,0 +1,225 @@
+"""The parameter space: each parameter's distribution, how to draw from it, and its grid.
+
+A parameter lives at a path: ("optimizer", "lr") for a nested one. Its flattened key,
+"optimizer.lr", orders the grid and names the column in tables, as in W&B.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+# distribution -> (keys it takes, keys it requires, defaults W&B fills in)
+DISTRIBUTIONS: dict[str, tuple[tuple, tuple, dict]] = {
+    "constant": (("value",), ("value",), {}),
+    "categorical": (("values", "probabilities"), ("values",), {}),
+    "categorical_w_probabilities": (("values", "probabilities"), ("values", "probabilities"), {}),
+    "int_uniform": (("min", "max"), ("min", "max"), {}),
+    "uniform": (("min", "max"), ("min", "max"), {}),
+    "q_uniform": (("min", "max", "q"), ("min", "max"), {"q": 1.0}),
+    "log_uniform_values": (("min", "max"), ("min", "max"), {}),
+    "inv_log_uniform_values": (("min", "max"), ("min", "max"), {}),
+    "q_log_uniform_values": (("min", "max", "q"), ("min", "max"), {"q": 1.0}),
+    "normal": (("mu", "sigma"), (), {"mu": 0.0, "sigma": 1.0}),
+    "q_normal": (("mu", "sigma", "q"), (), {"mu": 0.0, "sigma": 1.0, "q": 1.0}),
+    "log_normal": (("mu", "sigma"), (), {"mu": 0.0, "sigma": 1.0}),
+    "q_log_normal": (("mu", "sigma", "q"), (), {"mu": 0.0, "sigma": 1.0, "q": 1.0}),
+    "beta": (("a", "b"), (), {"a": 1.0, "b": 1.0}),
+    "q_beta": (("a", "b", "q"), (), {"a": 1.0, "b": 1.0, "q": 1.0}),
+}
+
+# W&B's exponent forms: min and max are natural logs of the bounds. Deprecated there; refused here.
+DEPRECATED = {
+    "log_uniform": "log_uniform_values",
+    "inv_log_uniform": "inv_log_uniform_values",
+    "q_log_uniform": "q_log_uniform_values",
+}
+
+DISCRETE = {"constant", "categorical", "int_uniform", "q_uniform"}
+BOUNDED = {"int_uniform", "uniform", "q_uniform", "log_uniform_values",
+           "inv_log_uniform_values", "q_log_uniform_values"}
+LOG_SCALED = {"log_uniform_values", "inv_log_uniform_values", "q_log_uniform_values"}
+
+
+def infer_distribution(spec: dict) -> str | None:
+    """The distribution W&B gives a parameter that names none."""
+    if "distribution" in spec:
+        return spec["distribution"]
+    if "value" in spec:
+        return "constant"
+    if "values" in spec:
+        return "categorical"
+    if "min" in spec and "max" in spec:
+        if all(_is_int(spec[k]) for k in ("min", "max")):
+            return "int_uniform"
+        return "uniform"
+    return None
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def flat_key(path: tuple) -> str:
+    return ".".join(path)
+
+
+def value_key(value) -> tuple:
+    """Identity of a value for collapsing duplicates: 3 == 3.0, but True != 1."""
+    if isinstance(value, bool) or value is None:
+        return ("const", value)
+    if isinstance(value, (int, float)):
+        return ("num", float(value))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(value_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), value_key(v)) for k, v in value.items())))
+    return (type(value).__name__, value)
+
+
+def _quantize(x: float, q):
+    out = round(x / q) * q
+    if _is_int(q):
+        return int(out)
+    return float(out)
+
+
+@dataclass
+class Param:
+    path: tuple
+    distribution: str
+    spec: dict = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        return flat_key(self.path)
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.distribution in DISCRETE and "probabilities" not in self.spec
+
+    @property
+    def is_constant(self) -> bool:
+        return self.distribution == "constant"
+
+    def grid_values(self) -> list:
+        """This parameter's grid axis: values in first-appearance order, duplicates collapsed."""
+        d, s = self.distribution, self.spec
+        if d == "constant":
+            raw = [s["value"]]
+        elif d == "categorical":
+            raw = list(s["values"])
+        elif d == "int_uniform":
+            raw = list(range(int(s["min"]), int(s["max"]) + 1))
+        elif d == "q_uniform":
+            raw, q = [], s["q"]
+            n = 0
+            # Built by multiplication, not repeated addition, so that 0.1 steps don't drift.
+            while (x := s["min"] + n * q) < s["max"] - 1e-12 * max(1.0, abs(s["max"])):
+                raw.append(_quantize(x, q) if _is_int(q) and _is_int(s["min"]) else x)
+                n += 1
+        else:
+            raise ValueError(f"{self.key}: a {d} parameter has no grid")
+        seen, out = set(), []
+        for v in raw:
+            k = value_key(v)
+            if k not in seen:
+                seen.add(k)
+                out.append(v)
+        return out
+
+    def sample(self, rng) -> Any:
+        """One independent draw, with W&B's meaning for every distribution."""
+        d, s = self.distribution, self.spec
+        if d == "constant":
+            return s["value"]
+        if d in ("categorical", "categorical_w_probabilities"):
+            values = s["values"]
+            p = s.get("probabilities")
+            i = int(rng.choice(len(values), p=_normalized(p) if p else None))
+            return values[i]
+        if d == "int_uniform":
+            return int(rng.integers(int(s["min"]), int(s["max"]) + 1))
+        if d == "uniform":
+            return float(rng.uniform(s["min"], s["max"]))
+        if d == "q_uniform":
+            return _quantize(float(rng.uniform(s["min"], s["max"])), s["q"])
+        if d in ("log_uniform_values", "q_log_uniform_values"):
+            x = math.exp(rng.uniform(math.log(s["min"]), math.log(s["max"])))
+            return _quantize(x, s["q"]) if d.startswith("q_") else x
+        if d == "inv_log_uniform_values":
+            # 1/x is log-uniform on [1/max, 1/min]
+            return 1.0 / math.exp(rng.uniform(math.log(1 / s["max"]), math.log(1 / s["min"])))
+        if d in ("normal", "q_normal"):
+            x = float(rng.normal(s["mu"], s["sigma"]))
+            return _quantize(x, s["q"]) if d == "q_normal" else x
+        if d in ("log_normal", "q_log_normal"):
+            x = float(math.exp(rng.normal(s["mu"], s["sigma"])))
+            return _quantize(x, s["q"]) if d == "q_log_normal" else x
+        if d in ("beta", "q_beta"):
+            x = float(rng.beta(s["a"], s["b"]))
+            return _quantize(x, s["q"]) if d == "q_beta" else x
+        raise ValueError(f"unknown distribution {d}")
+
+
+def _normalized(p):
+    total = float(sum(p))
+    return [float(x) / total for x in p]
+
+
+class Space:
+    """Every leaf parameter of a normalized `parameters:` block, sorted by flattened key."""
+
+    def __init__(self, parameters: dict):
+        self.params: list[Param] = sorted(_leaves(parameters, ()), key=lambda p: p.key)
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self):
+        return len(self.params)
+
+    @property
+    def searchable(self) -> list[Param]:
+        return [p for p in self.params if not p.is_constant]
+
+    def grid_size(self) -> int:
+        """How many points the grid over every parameter has (each axis: Param.grid_values)."""
+        return math.prod(len(p.grid_values()) for p in self.params)
+
+    def sample(self, rng) -> dict:
+        return self.nest({p.path: p.sample(rng) for p in self.params})
+
+    @staticmethod
+    def nest(flat: dict) -> dict:
+        """{("opt", "lr"): 0.1, ("bs",): 8} -> {"opt": {"lr": 0.1}, "bs": 8}"""
+        out: dict = {}
+        for path, value in flat.items():
+            node = out
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = value
+        return out
+
+    def flatten(self, nested: dict) -> dict:
+        """Nested run parameters -> {path: value} for this space's leaves (missing ones left out)."""
+        out = {}
+        for p in self.params:
+            node = nested
+            try:
+                for part in p.path:
+                    node = node[part]
+            except (KeyError, TypeError):
+                continue
+            out[p.path] = node
+        return out
+
+
+def _leaves(parameters: dict, prefix: tuple):
+    for name, spec in parameters.items():
+        path = prefix + (name,)
+        if "parameters" in spec:
+            yield from _leaves(spec["parameters"], path)
+        else:
+            yield Param(path, spec["distribution"], spec)

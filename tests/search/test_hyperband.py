@@ -1,0 +1,62 @@
+"""Hyperband decisions, pinned to W&B's worked case and band rules."""
+
+import pytest
+
+from sweeper.search import hyperband
+
+RUNS = {
+    "A": [1.0, .8, .6, .5, .45, .4, .38, .36, .35, .3],
+    "B": [1.0, .9, .85, .8],
+    "C": [1.2, 1.1, 1.0],
+    "D": [.9, .7, .65, .9, .95],
+    "E": [.9, .8, .70, .5, .45],
+    "F": [.9, .8],
+}
+RUNNING = "BCDEF"
+
+
+def stopped(strict: bool, maximize: bool = False, sign: float = 1.0):
+    et = {"type": "hyperband", "min_iter": 3, "eta": 3, "strict": strict}
+    band_list = hyperband.bands(et)
+    out = []
+    for name in RUNNING:
+        def others_at(b, me=name):
+            return [sign * v[b - 1] for n, v in RUNS.items() if n != me and len(v) >= b]
+        d = hyperband.judge([sign * v for v in RUNS[name]], band_list, others_at, et, maximize)
+        if d is not None and d.stop:
+            out.append(name)
+    return out
+
+
+def test_worked_case_strict():
+    assert stopped(strict=True) == ["B", "C", "E"]
+
+
+def test_worked_case_not_strict():
+    assert stopped(strict=False) == ["B", "C"]
+
+
+def test_worked_case_maximize_is_the_mirror():
+    assert stopped(strict=True, maximize=True, sign=-1.0) == ["B", "C", "E"]
+    assert stopped(strict=False, maximize=True, sign=-1.0) == ["B", "C"]
+
+
+@pytest.mark.parametrize("et, expected", [
+    ({"max_iter": 27, "s": 2}, [3, 9]),
+    ({"max_iter": 81, "s": 3}, [3, 9, 27]),
+    ({"max_iter": 100, "s": 5}, [1, 3, 11, 33]),
+])
+def test_bands_from_max_iter(et, expected):
+    assert hyperband.bands({"type": "hyperband", "eta": 3, **et}) == expected
+
+
+def test_bands_from_min_iter():
+    assert hyperband.bands({"min_iter": 3, "eta": 3})[:5] == [3, 9, 27, 81, 243]
+    assert hyperband.bands({"min_iter": 30, "eta": 1.5})[:4] == [30, 45, 67, 101]
+    # seed 000: min_iter 3, eta 2 -> judged at 3, 6, 12, ...
+    assert hyperband.bands({"min_iter": 3, "eta": 2, "s": 3})[:3] == [3, 6, 12]
+
+
+def test_no_decision_before_first_band():
+    et = {"min_iter": 3, "eta": 3}
+    assert hyperband.judge([1.0, 2.0], hyperband.bands(et), lambda b: [0.0], et, False) is None
