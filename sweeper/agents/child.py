@@ -116,6 +116,7 @@ class Child:
         self.pid = self.proc.pid
         self.started = time.time()
         self.terminated_by_us: str | None = None  # why we stopped it, if we did
+        self.stop_state: str | None = None  # the state its run gets for it: stopped or interrupted
         self._echo = echo
         self._tail: list[bytes] = []
         self._reader = threading.Thread(target=self._pump, name=f"output-{self.pid}", daemon=True)
@@ -153,10 +154,13 @@ class Child:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def stop(self, reason: str, grace: float, kill_now: threading.Event | None = None) -> None:
-        """SIGTERM to the child's group; SIGKILL after `grace` seconds (or at once on kill_now)."""
+    def stop(self, reason: str, grace: float, kill_now: threading.Event | None = None,
+             state: str = "stopped") -> None:
+        """SIGTERM to the child's group; SIGKILL after `grace` seconds (or at once on kill_now).
+        The first reason given is the one recorded."""
         if self.terminated_by_us is None:
             self.terminated_by_us = reason
+            self.stop_state = state
         if self.proc.poll() is not None:
             return
         self.signal_group(signal.SIGTERM)

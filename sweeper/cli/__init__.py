@@ -68,7 +68,50 @@ def cli():
 
 
 def main():
-    cli(prog_name="sweeper")
+    """The console script. Click's standalone mode would turn Ctrl+C into "Aborted!" and exit 1,
+    and a closed pipe (`sweeper status ID | head -1`) into a silent exit 1; a script needs 130
+    for the one and 0 for the other, as `export` always gave. A store error that escapes a
+    command is still a message and its exit code, never a traceback."""
+    import errno
+    import os
+    import sys
+
+    from .common import store_failure
+
+    def quiet_stdout():
+        # The reader is gone: flushing what is buffered would raise again at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+
+    try:
+        code = cli.main(prog_name="sweeper", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("sweeper: interrupted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        quiet_stdout()
+        sys.exit(0)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            quiet_stdout()
+            sys.exit(0)
+        raise
+    except Exception as exc:  # noqa: BLE001 - only the store's own errors are turned into messages
+        from ..store import StoreError
+
+        if not isinstance(exc, StoreError):
+            raise
+        fail = store_failure(exc)
+        fail.show()
+        sys.exit(fail.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

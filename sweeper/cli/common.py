@@ -13,7 +13,8 @@ from ..agents.exit_codes import ExitCode
 
 EXIT_OK = ExitCode.OK
 EXIT_ERROR = ExitCode.ERROR  # the store failed, or something unexpected
-EXIT_BAD_INPUT = ExitCode.BAD_INPUT  # bad sweep file, unknown ID, bad option
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT  # bad sweep file, unknown ID, bad option, no store here
+EXIT_STORE_LOST = ExitCode.STORE_LOST  # the store did not answer for SWEEPER_STORE_TIMEOUT s
 
 
 def store_option(f):
@@ -38,16 +39,29 @@ class Fail(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def open_store(url):
+def store_failure(exc) -> "Fail":
+    """A StoreError as the message and exit code a script can act on."""
+    from ..store import NoStore, StoreUnavailable
+
+    if isinstance(exc, StoreUnavailable):
+        return Fail(str(exc), EXIT_STORE_LOST)
+    if isinstance(exc, NoStore):
+        return Fail(str(exc), EXIT_BAD_INPUT)
+    return Fail(str(exc))
+
+
+def open_store(url, create: bool = False):
+    """The store of --store / SWEEPER_STORE / the nearest .sweeper/. Only `sweep` and `agent`
+    pass create=True: a command that reads never makes a store (or its folders)."""
     from ..store import StoreError
     from ..store import open_store as _open
 
     try:
-        return _open(url)
+        return _open(url, create=create)
     except ValueError as exc:
         raise Fail(str(exc), EXIT_BAD_INPUT) from None
     except StoreError as exc:
-        raise Fail(str(exc)) from None
+        raise store_failure(exc) from None
 
 
 def get_sweep(store, ref):
@@ -92,7 +106,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except StoreError as exc:
-            raise Fail(str(exc)) from None
+            raise store_failure(exc) from None
         except ImportError as exc:
             if (exc.name or "").split(".")[0] not in ("plotly", "sklearn", "scipy"):
                 raise

@@ -26,9 +26,12 @@ def _transition_command(name, state, allowed, reason, summary):
 
 
 pause = _transition_command("pause", "paused", ("running",), None,
-                            "Start no new runs until `sweeper resume`; running runs go on. Agents exit (code 4).")
-resume = _transition_command("resume", "running", ("paused",), None, "Let a paused sweep start runs again.")
-stop = _transition_command("stop", "finished", ("running", "paused"), "stopped by the user",
+                            "Start no new runs until `sweeper resume`; running runs go on. Agents wait "
+                            "(or exit with code 4 under --exit-on-pause).")
+resume = _transition_command("resume", "running", ("paused", "failing"), None,
+                             "Let a paused sweep start runs again; or clear the failure guard of a failing "
+                             "sweep (its last --max-failures runs failed), once the program is fixed.")
+stop = _transition_command("stop", "finished", ("running", "paused", "failing"), "stopped by the user",
                            "Finish the sweep: running runs finish, no more start.")
-cancel = _transition_command("cancel", "canceled", ("running", "paused"), "canceled by the user",
+cancel = _transition_command("cancel", "canceled", ("running", "paused", "failing"), "canceled by the user",
                              "Cancel the sweep: agents stop their running runs within seconds, and start no more.")

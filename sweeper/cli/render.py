@@ -8,18 +8,27 @@ from __future__ import annotations
 from ..results.format import duration, number, when
 
 
-
 def console(stderr: bool = False):
     import os
     import sys
 
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # `sweeper status ID | head -1`: the reader has what it wanted. rich exits 1 here,
+            # which kills `set -o pipefail` scripts; a closed pipe is a normal end.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except OSError:
+                pass
+            raise SystemExit(0)
+
     stream = sys.stderr if stderr else sys.stdout
     # Piped into a file or a batch job's log there is no terminal to fit: rich would assume 80
     # columns and drop columns of the runs table. Use a wide page unless COLUMNS says otherwise.
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return _Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None):
@@ -82,7 +91,7 @@ def _cell(value, column: str = "") -> str:
 
 
 def _state(state: str) -> str:
-    colour = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "red",
+    colour = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "red", "interrupted": "magenta",
               "stopped": "yellow"}.get(state, "white")
     return f"[{colour}]{state}[/{colour}]"
 

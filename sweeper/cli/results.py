@@ -23,7 +23,7 @@ from .common import (
     user_errors,
 )
 
-STATES = ("running", "finished", "failed", "crashed", "stopped")
+STATES = ("running", "finished", "failed", "crashed", "stopped", "interrupted")
 
 
 def _load_rows(store_url, sweep_ref):

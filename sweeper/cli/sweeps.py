@@ -50,7 +50,7 @@ def sweep(file, name, project, entity, dry_run, store_url, as_json):
                        + (f", {grid_total} grid points" if grid_total is not None else "") + "); normalized:")
             click.echo(yaml.safe_dump(cfg.normalized, sort_keys=False, allow_unicode=True).rstrip())
         return
-    store = open_store(store_url)
+    store = open_store(store_url, create=True)
     sw = store.create_sweep(cfg, name=name, project=project, entity=entity)
     agent_cmd = ["sweeper", "agent", sw["id"]]
     from click.core import ParameterSource

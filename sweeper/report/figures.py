@@ -129,7 +129,7 @@ def curves_figure(rows: list[dict], curves: dict, metric: Metric, best_id: str |
     # Many runs draw a cloud: fainter lines keep its density readable.
     opacity = max(0.15, min(0.6, 4 / max(1, len(curves)) ** 0.5))
     fig = go.Figure()
-    order = ["finished", "running", "stopped", "failed", "crashed", "early terminated"]
+    order = ["finished", "running", "stopped", "interrupted", "failed", "crashed", "early terminated"]
     for group in sorted(groups, key=lambda g: order.index(g) if g in order else len(order)):
         xs, ys, labels = groups[group]
         et = group == "early terminated"

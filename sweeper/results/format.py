@@ -40,3 +40,28 @@ def number(x) -> str:
             return "inf" if x > 0 else "-inf"
         return f"{x:.6g}"
     return str(x)
+
+
+def printable(text) -> str:
+    """Text safe for a terminal: control characters (ESC, BEL, a carriage return...) written as
+    escapes, so a value from a sweep file or a program cannot recolour or retitle the terminal."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def params_line(params: dict, limit: int = 300) -> str:
+    """{"opt": {"lr": 0.1}, "bs": 8} -> "opt.lr=0.1 bs=8", cut at `limit` characters."""
+    flat: list[str] = []
+
+    def walk(d, prefix):
+        for k, v in d.items():
+            if isinstance(v, dict) and v:
+                walk(v, f"{prefix}{k}.")
+            else:
+                flat.append(f"{prefix}{k}={v}")
+
+    walk(params or {}, "")
+    line = printable(" ".join(flat))
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -142,6 +142,8 @@ def _observations(columns, space, config, runs):
         own = finite(r.get("best_value"))
         if r["state"] in ("finished", "stopped"):
             value = own if own is not None else impute(r, metric.get("impute", "worst"))
+        elif r["state"] == "interrupted":
+            continue  # a signal to its agent ended it: it says nothing about its parameters
         elif r["state"] in ("failed", "crashed"):
             # as W&B: a run that died counts as its imputed value even if it logged some
             value = impute(r, metric.get("impute", "worst"))

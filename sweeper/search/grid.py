@@ -26,8 +26,9 @@ def point(space, index: int) -> dict:
 
 
 def covered(history: list[dict], retry_failed: bool = False) -> set[int]:
-    """Grid points that have a run: in any state but crashed (and failed, when retrying those)."""
-    skip = {"crashed", "failed"} if retry_failed else {"crashed"}
+    """Grid points that have a run: in any state but crashed or interrupted (and failed, when
+    retrying those)."""
+    skip = {"crashed", "interrupted", "failed"} if retry_failed else {"crashed", "interrupted"}
     return {r["grid_index"] for r in history
             if r["grid_index"] is not None and not r["superseded"] and r["state"] not in skip}
 

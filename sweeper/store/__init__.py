@@ -19,13 +19,13 @@ from __future__ import annotations
 from . import location
 from .base import StoreBase
 from .claims import GRID_EXHAUSTED, HEARTBEAT_TIMEOUT, Claim, ClaimsMixin
-from .encoding import SWEEP_STATES, TERMINAL
-from .errors import NotFound, StoreError, StoreUnavailable
+from .encoding import RERUN, SWEEP_STATES, TERMINAL
+from .errors import NoStore, NotFound, StoreError, StoreUnavailable
 from .runs import RunsMixin
 from .sweeps import SweepsMixin
 
-__all__ = ["Store", "open_store", "NotFound", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
-           "SWEEP_STATES", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
+__all__ = ["Store", "open_store", "NoStore", "NotFound", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
+           "SWEEP_STATES", "RERUN", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
 
 
 class Store(SweepsMixin, ClaimsMixin, RunsMixin, StoreBase):
@@ -33,8 +33,10 @@ class Store(SweepsMixin, ClaimsMixin, RunsMixin, StoreBase):
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 
 
-def open_store(url: str | None = None, start=None) -> Store:
+def open_store(url: str | None = None, start=None, create: bool = True) -> Store:
     """The store at `url` (postgresql://..., sqlite:///PATH, a file path), or the nearest
-    .sweeper/ folder upward from `start` (made in `start` when there is none)."""
-    sa_url, root = location.resolve(url, start)
-    return Store(sa_url, root)
+    .sweeper/ folder upward from `start` (made in `start` when there is none).
+
+    create=False opens only a store that exists (NoStore otherwise): for commands that read."""
+    sa_url, root = location.resolve(url, start, create=create)
+    return Store(sa_url, root, create=create)

@@ -16,7 +16,7 @@ from .errors import StoreError, StoreUnavailable
 
 
 class StoreBase:
-    def __init__(self, sa_url: str, root: Path):
+    def __init__(self, sa_url: str, root: Path, create: bool = True):
         from sqlalchemy import create_engine, event
         from sqlalchemy.engine import make_url
 
@@ -42,10 +42,13 @@ class StoreBase:
                 event.listen(engine, "connect", on_connect)
                 event.listen(engine, "begin", lambda conn, b=begin: conn.exec_driver_sql(b))
         else:
+            # A server that accepts connections and never answers costs connect_timeout per try:
+            # short enough that the retries, not one hung attempt, fill SWEEPER_STORE_TIMEOUT.
+            connect_timeout = int(max(2, min(10, self.unavailable_timeout / 3)))
             self._write = create_engine(sa_url, pool_pre_ping=True, pool_size=2, max_overflow=4,
-                                        connect_args={"connect_timeout": 10})
+                                        connect_args={"connect_timeout": connect_timeout})
             self._read = self._write
-        self._ensure_schema()
+        self._ensure_schema(create)
 
     @property
     def display_url(self) -> str:
@@ -62,7 +65,8 @@ class StoreBase:
         from sqlalchemy.exc import DBAPIError
 
         engine = self._write if write else self._read
-        deadline = time.monotonic() + self.unavailable_timeout
+        started = time.monotonic()
+        deadline = started + self.unavailable_timeout
         delay = 0.05
         while True:
             try:
@@ -72,8 +76,10 @@ class StoreBase:
                 if not _transient(exc):
                     raise StoreError(self._explain(exc)) from None
                 if time.monotonic() > deadline:
-                    raise StoreUnavailable(f"the store at {self.display_url} has not answered for "
-                                           f"{self.unavailable_timeout:.0f} s: {_short(exc)}") from None
+                    waited = time.monotonic() - started
+                    raise StoreUnavailable(f"the store at {self.display_url} did not answer: tried for "
+                                           f"{waited:.0f} s (SWEEPER_STORE_TIMEOUT={self.unavailable_timeout:g}): "
+                                           f"{_short(exc)}") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -92,9 +98,9 @@ class StoreBase:
             return f"no space left for the store {self.display_url}: {msg} (nothing already recorded was changed)"
         return f"store error ({self.display_url}): {msg}"
 
-    def _ensure_schema(self):
+    def _ensure_schema(self, create: bool = True):
         from .migrate import ensure_schema
-        ensure_schema(self)
+        ensure_schema(self, create)
 
     def dispose(self):
         self._write.dispose()
@@ -113,7 +119,9 @@ def _transient(exc) -> bool:
     return any(s in text for s in ("database is locked", "database is busy", "server closed the connection",
                                    "connection refused", "could not connect", "terminating connection",
                                    "connection is closed", "the database system is starting up",
-                                   "the database system is shutting down", "consuming input failed"))
+                                   "the database system is shutting down", "consuming input failed",
+                                   "timeout expired", "timed out", "could not receive data",
+                                   "no route to host", "network is unreachable"))
 
 
 def _short(exc) -> str:

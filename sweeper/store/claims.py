@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import ids
-from .encoding import TERMINAL, dumps, run_dict, sweep_dict
+from .encoding import RERUN, TERMINAL, dumps, run_dict, sweep_dict
 from .errors import NotFound
 
 GRID_EXHAUSTED = "grid exhausted"
@@ -27,7 +27,8 @@ class Claim:
     """What a claim gave: a run to start, or why there is none (`stop`, in words; `code`)."""
     run: dict | None = None
     stop: str | None = None
-    code: str | None = None  # paused, canceled, finished, exhausted, run_cap, target
+    code: str | None = None  # paused, canceled, finished, failing, exhausted, run_cap, target
+    detail: str | None = None  # failing: the last failed run's output
 
 
 class ClaimsMixin:
@@ -58,6 +59,10 @@ class ClaimsMixin:
                       and (sweep["ended_reason"] or "").startswith(GRID_EXHAUSTED))
             if sweep["state"] != "running" and not reopen:
                 why = sweep["ended_reason"] or f"the sweep is {sweep['state']}"
+                if sweep["state"] == "failing" and sweep.get("last_failed_run"):
+                    error = conn.execute(select(runs.c.error).where(
+                        runs.c.id == sweep["last_failed_run"])).scalar()
+                    return Claim(stop=why, code="failing", detail=error)
                 return Claim(stop=why, code=sweep["state"])
             if sweep["method"] == "bayes":
                 q = runs.select()
@@ -151,7 +156,7 @@ class ClaimsMixin:
         elif config["method"] == "grid":
             from ..search import grid
             from ..sweepfile.space import Space
-            covered = {g for state, g in live if g is not None and state != "crashed"}
+            covered = {g for state, g in live if g is not None and state not in RERUN}
             if len(covered) >= grid.size(Space(config["parameters"])):
                 reason = f"{GRID_EXHAUSTED}: every grid point has a run"
         if reason:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-TERMINAL = ("finished", "failed", "crashed", "stopped")
-SWEEP_STATES = ("running", "paused", "finished", "canceled")
+# interrupted: stopped by a signal to its agent (Ctrl+C, SIGTERM, SIGHUP: preemption, scancel);
+# like crashed, its grid point is run again.
+TERMINAL = ("finished", "failed", "crashed", "stopped", "interrupted")
+RERUN = ("crashed", "interrupted")  # states whose grid point another run takes over
+# failing: the failure guard tripped (failed runs in a row); `resume` clears it.
+SWEEP_STATES = ("running", "paused", "finished", "canceled", "failing")
 
 
 def dumps(value) -> str:

@@ -9,5 +9,9 @@ class StoreUnavailable(StoreError):
     """The store did not answer for longer than SWEEPER_STORE_TIMEOUT seconds."""
 
 
+class NoStore(StoreError):
+    """A command that only reads found no store where it looked (it never makes one)."""
+
+
 class NotFound(LookupError):
     """No sweep or run by that ID."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import StoreError
+from .errors import NoStore, StoreError
 from .tables import SCHEMA_VERSION, meta, metadata
 
 
@@ -12,13 +12,20 @@ def _add_claim_ms(conn):
     conn.execute(text("ALTER TABLE runs ADD COLUMN claim_ms FLOAT"))
 
 
+def _add_failure_guard(conn):
+    from sqlalchemy import text
+    conn.execute(text("ALTER TABLE sweeps ADD COLUMN failure_streak INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("ALTER TABLE sweeps ADD COLUMN last_failed_run VARCHAR(8)"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
 MIGRATIONS: dict = {
     1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
+    2: _add_failure_guard,  # v3: sweeps.failure_streak and last_failed_run, the sweep's failure guard
 }
 
 
-def ensure_schema(store) -> None:
+def ensure_schema(store, create: bool = True) -> None:
     from sqlalchemy import inspect, select
 
     def fn(conn):
@@ -28,6 +35,9 @@ def ensure_schema(store) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(7419001)"))
         existing = set(inspect(conn).get_table_names())
         if "sweeper_meta" not in existing:
+            if not create:
+                raise NoStore(f"no sweeper store in {store.display_url}: it holds no sweeper tables yet "
+                              "(`sweeper sweep FILE --store URL` makes them)")
             if existing & {"sweeps", "runs", "metrics", "agents"}:
                 raise StoreError(f"{store.display_url} holds tables named like sweeper's but no schema "
                                  "version: it was not made by sweeper, or is damaged; refusing to touch it")

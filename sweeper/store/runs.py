@@ -30,14 +30,22 @@ class RunsMixin:
         values = encode(values)
         self._tx(lambda c: c.execute(runs.update().where(runs.c.id == run_id).values(**values)))
 
-    def finish_run(self, run_id: str, state: str, **values):
+    def finish_run(self, run_id: str, state: str, max_failures: int | None = None, **values) -> dict | None:
         """Record a run's end; a run already ended (crashed by a reaper, say) keeps the new facts.
 
         The last run of a sweep that has nothing left to do (its run_cap reached, every grid
         point run) finishes the sweep too, so that `status` says so even when no agent asks
         for another run.
+
+        The sweep's failure guard: a failed run adds one to the sweep's failure streak, a
+        finished or stopped one (the program worked) resets it; crashed and interrupted runs
+        say nothing about the program. When the streak reaches `max_failures`, the sweep
+        becomes `failing`: no agent starts another run until `sweeper resume`. Returns the
+        sweep's {state, failure_streak} after the update (None for a standalone run).
         """
-        from .tables import runs
+        from sqlalchemy import select
+
+        from .tables import runs, sweeps
 
         assert state in TERMINAL
         values = encode(values)
@@ -47,10 +55,40 @@ class RunsMixin:
             conn.execute(runs.update().where(runs.c.id == run_id).values(state=state, **values))
             sweep_id = conn.execute(runs.select().with_only_columns(runs.c.sweep_id)
                                     .where(runs.c.id == run_id)).scalar()
-            if sweep_id is not None:
-                self._settle(conn, sweep_id)
+            if sweep_id is None:
+                return None
+            if state == "failed":
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                    failure_streak=sweeps.c.failure_streak + 1, last_failed_run=run_id))
+            elif state in ("finished", "stopped"):
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.failure_streak != 0)
+                             .values(failure_streak=0))
+            row = conn.execute(select(sweeps.c.state, sweeps.c.failure_streak)
+                               .where(sweeps.c.id == sweep_id)).first()
+            if state == "failed" and max_failures and row[0] == "running" and row[1] >= max_failures:
+                why = (f"the sweep is failing: its last {row[1]} runs failed (the last: run {run_id}, "
+                       f"{values.get('stop_reason') or 'failed'}); fix the program, then `sweeper resume "
+                       f"{sweep_id}`")
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
+                             .values(state="failing", ended_reason=why, updated_at=time.time()))
+                return {"state": "failing", "failure_streak": row[1]}
+            self._settle(conn, sweep_id)
+            return {"state": row[0], "failure_streak": row[1]}
 
-        self._tx(fn)
+        return self._tx(fn)
+
+    def best_value(self, sweep_id: str, maximize: bool) -> tuple[float, str] | None:
+        """The sweep's best value of its metric so far, and the run that has it."""
+        from sqlalchemy import select
+
+        from .tables import runs
+
+        order = runs.c.best_value.desc() if maximize else runs.c.best_value.asc()
+        q = (select(runs.c.best_value, runs.c.id)
+             .where(runs.c.sweep_id == sweep_id, runs.c.best_value.is_not(None), runs.c.superseded.is_(False))
+             .order_by(order).limit(1))
+        row = self._tx(lambda c: c.execute(q).first(), write=False)
+        return (row[0], row[1]) if row else None
 
     def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
         """Append metric lines and update the run's summary in one transaction.

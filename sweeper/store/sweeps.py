@@ -72,6 +72,8 @@ class SweepsMixin:
 
         assert state in SWEEP_STATES
         values = dict(state=state, ended_reason=reason, updated_at=time.time())
+        if state == "running":
+            values["failure_streak"] = 0  # resume clears the failure guard
         if target_run_id is not None:
             values["target_run_id"] = target_run_id
 

@@ -7,7 +7,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
                         text)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -24,7 +24,7 @@ sweeps = Table(
     Column("project", Text),
     Column("entity", Text),
     Column("method", String(16), nullable=False),
-    Column("state", String(16), nullable=False),  # running, paused, finished, canceled
+    Column("state", String(16), nullable=False),  # running, paused, finished, canceled, failing
     Column("config", Text, nullable=False),  # normalized, JSON
     Column("config_raw", Text, nullable=False),  # as given: the file's text, or JSON of a dict
     Column("source", Text),  # the file it came from
@@ -32,6 +32,9 @@ sweeps = Table(
     Column("updated_at", Float, nullable=False),
     Column("ended_reason", Text),  # why it is finished or canceled, in words
     Column("target_run_id", String(8)),  # the run that reached metric.target
+    # The failure guard: failed runs in a row, on any agent (a finished or stopped run resets it).
+    Column("failure_streak", Integer, nullable=False, server_default=text("0")),
+    Column("last_failed_run", String(8)),
 )
 
 runs = Table(
@@ -40,7 +43,7 @@ runs = Table(
     Column("sweep_id", String(8), index=True),  # NULL for a standalone run
     Column("project", Text),
     Column("number", Integer),  # 1, 2, ... within its sweep, in claim order
-    Column("state", String(16), nullable=False),  # running, finished, failed, crashed, stopped
+    Column("state", String(16), nullable=False),  # running, finished, failed, crashed, stopped, interrupted
     Column("params", Text, nullable=False),  # JSON, nested as the program sees them
     Column("grid_index", Integer),
     # A crashed (or, with --retry-failed, failed) grid point claimed again: the old run

@@ -70,7 +70,7 @@ def test_agent_runs_a_function_per_run(store_path, tmp_path):
     assert all(s["pid"] != os.getpid() for s in seen)  # each run in its own process
     assert [r["best_value"] for r in runs] == [0.2, 0.4]
     assert "trained with 0.1" in open(os.path.join(runs[0]["run_dir"], "output.log")).read()
-    assert sweeper.agent(sid, function=train) == 3  # the last point, then the grid is exhausted
+    assert sweeper.agent(sid, function=train) == 0  # the last point, then the grid is exhausted
 
 
 def test_exception_marks_failed_and_agent_goes_on(store_path):
@@ -81,7 +81,7 @@ def test_exception_marks_failed_and_agent_goes_on(store_path):
         if sweeper.config.x == 2:
             raise ValueError("bad x")
 
-    assert sweeper.agent(sid, function=train) == 3
+    assert sweeper.agent(sid, function=train) == 0
     runs = sorted(open_store(store_path).runs(sid), key=lambda r: r["number"])
     assert [r["state"] for r in runs] == ["finished", "failed", "finished"]
     assert "ValueError: bad x" in runs[1]["error"] and "Traceback" in runs[1]["error"]
@@ -104,7 +104,7 @@ def test_hyperband_reaches_a_function_as_runstopped(store_path):
             open(os.path.join(run.dir, "checkpoint"), "w").write("saved")
             raise
 
-    assert sweeper.agent(sid, function=train) == 3
+    assert sweeper.agent(sid, function=train) == 0
     good, bad = sorted(open_store(store_path).runs(sid), key=lambda r: r["number"])
     assert good["state"] == "finished" and good["n_lines"] == 40
     assert bad["state"] == "stopped" and bad["band"] == 2
@@ -167,7 +167,7 @@ def test_ctrl_c_stops_a_function_agent_cleanly(store_path, tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(20) == 130
     (run,) = open_store(store_path).runs(sid)
-    assert run["state"] == "stopped" and "SIGINT" in run["stop_reason"]
+    assert run["state"] == "interrupted" and "SIGINT" in run["stop_reason"]
     assert run["n_lines"] > 0
 
 

@@ -71,7 +71,7 @@ def project(tmp_path_factory):
 def bowl(project):
     sid = project.sweep(BOWL_SWEEP)
     proc = project.agent(sid, "--output", "none")
-    assert proc.returncode == 3, proc.stderr  # run_cap reached
+    assert proc.returncode == 0, proc.stderr  # run_cap reached
     return sid
 
 
@@ -79,7 +79,7 @@ def bowl(project):
 def edges(project):
     sid = project.sweep(EDGE_SWEEP)
     proc = project.agent(sid, "--output", "none")
-    assert proc.returncode == 3, proc.stderr  # grid exhausted
+    assert proc.returncode == 0, proc.stderr  # grid exhausted
     return sid
 
 
@@ -128,7 +128,7 @@ parameters:
   x: {values: [0.9, 0.3, 0.6]}
   lines: {value: 2}
 """)
-    assert project.agent(sid, "--output", "none").returncode == 3
+    assert project.agent(sid, "--output", "none").returncode == 0
     rows = runs_json(project, sid)
     assert [r["params"]["x"] for r in rows] == [0.3, 0.6, 0.9]
     assert rows[0]["best"] > rows[1]["best"] > rows[2]["best"]
@@ -254,7 +254,7 @@ parameters:
   opt: {values: [adam, sgd]}
   lines: {value: 2}
 """)
-    assert project.agent(sid, "--output", "none").returncode == 3
+    assert project.agent(sid, "--output", "none").returncode == 0
     result = strict_loads(project.cli("importance", sid, "--json", check=True).stdout)
     assert result["n_runs"] == 30 and result["metric"] == "loss" and result["note"] is None
     by_key = {p["key"]: p for p in result["params"]}
@@ -332,7 +332,7 @@ parameters:
   lines: {value: 8}
   sleep: {value: 0.1}
 """)
-    assert project.agent(sid, "--output", "none", "--grace", "2").returncode == 3
+    assert project.agent(sid, "--output", "none", "--grace", "2").returncode == 0
     store = project.open()
     stopped = [r for r in store.runs(sid) if r["band"] is not None]
     assert stopped, "hyperband stopped no run"
@@ -357,7 +357,7 @@ parameters:
   x: {values: [0.9, 0.3]}
   lines: {value: 2}
 """)
-    assert project.agent(sid, "--output", "none").returncode == 3
+    assert project.agent(sid, "--output", "none").returncode == 0
     rows = runs_json(project, sid)
     assert [r["number"] for r in rows] == [1, 2] and all(r["best"] is None for r in rows)
     assert [r["params"]["x"] for r in runs_json(project, sid, "--sort", "loss")] == [0.3, 0.9]
@@ -371,7 +371,7 @@ def test_results_on_postgresql(pg_url, tmp_path):
     p = Project(tmp_path / "pgproj", store=pg_url)
     shutil.copy(BOWL, p.root / "bowl.py")
     sid = p.sweep(EDGE_SWEEP)
-    assert p.agent(sid, "--output", "none").returncode == 3
+    assert p.agent(sid, "--output", "none").returncode == 0
     rows = runs_json(p, sid)
     assert [r["params"]["mode"] for r in rows[:2]] == ["ok", "fail"]
     assert {r["params"]["mode"] for r in rows[2:]} == {"nan", "silent"}

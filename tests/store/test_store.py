@@ -128,6 +128,8 @@ def test_a_version_1_store_is_migrated(store_url):
     engine = create_engine(store.url)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE runs DROP COLUMN claim_ms"))
+        conn.execute(text("ALTER TABLE sweeps DROP COLUMN failure_streak"))
+        conn.execute(text("ALTER TABLE sweeps DROP COLUMN last_failed_run"))
         conn.execute(text("UPDATE sweeper_meta SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
     again = open_store(store_url)
