@@ -94,8 +94,9 @@ class LaunchMixin:
             log.write(message)
         now = time.time()
         self.store.update_run(run["id"], command=shown, started_at=now, run_dir=str(run_dir), gpu=gpu)
-        self.store.finish_run(run["id"], "failed", max_failures=self.max_failures, exit_code=None,
-                              stop_reason=f"could not start {what}: {why}", error=message, ended_at=now)
+        settled = self.store.finish_run(run["id"], "failed", max_failures=self.max_failures, exit_code=None,
+                                        stop_reason=f"could not start {what}: {why}", error=message, ended_at=now)
+        self._after_failure(settled, message)
         line = f"run {run['id']} (#{run['number']}) failed: could not start {printable(what)}: {printable(why)}"
         return Outcome("failed", line)
 
@@ -117,7 +118,9 @@ class LaunchMixin:
                    if child.exit_signal else f"exit code {child.exit_code}")
             values["stop_reason"] = how
             values["error"] = child.last_lines(20)
-        self.store.finish_run(run["id"], state, max_failures=self.max_failures, **values)
+        settled = self.store.finish_run(run["id"], state, max_failures=self.max_failures, **values)
+        if state == "failed":
+            self._after_failure(settled, values.get("error"))
         metric = self.config.get("metric", {}).get("name")
         bits = [f"run {run['id']} (#{run['number']}) {state} in {took:.1f}s"]
         if metric and tailer.best_value is not None:
@@ -133,6 +136,12 @@ class LaunchMixin:
             if self.interpreter_warning and "ModuleNotFoundError" in child.last_lines(40):
                 bits.append(f"note: {self.interpreter_warning}")
         return Outcome(state, "; ".join(bits))
+
+    def _after_failure(self, settled: dict | None, output: str | None):
+        """This failure tripped the sweep's failure guard: start no more runs, say why."""
+        if settled and settled["state"] == "failing" and settled.get("reason"):
+            from .exit_codes import ExitCode
+            self._set_stop(ExitCode.FAILING, settled["reason"], output)
 
     def _stop_child(self, child: Child, reason: str, state: str):
         threading.Thread(target=child.stop, args=(reason, self.grace, self.kill_now, state),

@@ -71,9 +71,9 @@ class RunsMixin:
                        f"{sweep_id}`")
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                              .values(state="failing", ended_reason=why, updated_at=time.time()))
-                return {"state": "failing", "failure_streak": row[1]}
+                return {"state": "failing", "failure_streak": row[1], "reason": why}
             self._settle(conn, sweep_id)
-            return {"state": row[0], "failure_streak": row[1]}
+            return {"state": row[0], "failure_streak": row[1], "reason": None}
 
         return self._tx(fn)
 
