@@ -5,7 +5,7 @@
 #
 # registers the sweep and starts one agent per visible GPU, each with --count runs and
 # CUDA_VISIBLE_DEVICES set to its GPU, so each run sees one GPU as cuda:0. Run it from the
-# repository root (program: paths are relative to it). `sweeper agent ID --gpus 0,1,2,3` does
+# repository root (program: paths are relative to it). `sweeper agent ID --gpus all` does
 # the same from one agent process. The lines by hand:
 #
 #   ID=$(sweeper sweep configs/seed000_mnist_random_hyperband.yaml | tail -1)
@@ -13,6 +13,9 @@
 #   CUDA_VISIBLE_DEVICES=1 sweeper agent $ID --count 20 &
 #   wait
 #   sweeper status $ID
+#
+# It exits 0 when every agent did (each ran its runs, or the sweep had no more work), else
+# with the first failing agent's code (`sweeper agent --help` lists them).
 set -euo pipefail
 
 SWEEP_FILE=${1:-configs/seed000_mnist_random_hyperband.yaml}
@@ -39,7 +42,7 @@ done
 
 status=0
 for pid in "${pids[@]}"; do
-  wait "$pid" || { code=$?; [ "$code" -eq 3 ] || status=$code; }  # 3: the sweep has no more work
+  wait "$pid" || { code=$?; [ "$status" -ne 0 ] || status=$code; }
 done
 sweeper status "$ID"
 exit "$status"

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # A Slurm job array: each task runs one run of the sweep, against a PostgreSQL store that every
-# node reaches (SQLite in .sweeper/ is for one machine). Register the sweep once, then submit:
+# node reaches (SQLite in .sweeper/ is for one machine). Register the sweep once, then submit,
+# from the directory the sweep's program: path is relative to:
 #
 #   export SWEEPER_STORE=postgresql://sweeper:secret@db.example.org:5432/sweeper
 #   SWEEP_ID=$(sweeper sweep configs/seed000_mnist_random_hyperband.yaml | tail -1)
-#   sbatch --array=1-40%8 --export=ALL,SWEEP_ID=$SWEEP_ID configs/slurm_array.sh
+#   ARRAY=$(sbatch --parsable --array=0-39%8 --gres=gpu:1 --cpus-per-task=4 --mem=16G \
+#             --export=ALL,SWEEP_ID=$SWEEP_ID configs/slurm_array.sh)
+#   sbatch --dependency=afterok:$ARRAY --export=ALL,SWEEP_ID=$SWEEP_ID \
+#          --wrap 'sweeper report $SWEEP_ID -o sweep-report.html'
 #
-# (40 runs, at most 8 at a time.) Each task asks the store for the next parameter set, so
-# random and bayes give every task a fresh point and grid hands out each point once;
-# hyperband stops runs across tasks, as with local agents. Submit from the repository root:
-# program: paths are relative to the directory the agent runs in.
+# (40 runs, at most 8 at a time, then the report once every task succeeded.) Each task asks
+# the store for the next parameter set: random and bayes give every task a fresh point, grid
+# hands out each point once, hyperband stops runs across tasks as with local agents.
+#
+# What Slurm records for a task is the agent's exit code (`sweeper agent --help`):
+#   COMPLETED  its run finished, or the sweep had nothing left (grid covered, run_cap, target):
+#              so tasks that start after the grid is used up do not fail the array
+#   FAILED     its run failed (exit 8); the sweep is failing (exit 6: --max-failures runs in a
+#              row failed, on any task; every later task exits at once, without starting a run,
+#              until `sweeper resume $SWEEP_ID`); the store was unreachable (7); a signal (143)
+# A task that scancel (--signal=TERM --full) or preemption interrupts leaves its run
+# `interrupted`, and a later task runs that grid point again.
 #SBATCH --job-name=sweeper
-#SBATCH --gres=gpu:1
-#SBATCH --cpus-per-task=4
-#SBATCH --mem=16G
-#SBATCH --time=02:00:00
 #SBATCH --output=slurm-%A_%a.out
 set -euo pipefail
 
@@ -29,10 +37,5 @@ if [ -f .venv/bin/activate ]; then
 fi
 
 echo "task ${SLURM_ARRAY_TASK_ID:-?} on $(hostname): sweep $SWEEP_ID, GPU ${CUDA_VISIBLE_DEVICES:-none}"
-code=0
-sweeper agent "$SWEEP_ID" --count 1 || code=$?
-# 3: the sweep has no more work (grid done, run_cap, stopped): not a failure of this task
-if [ "$code" -eq 3 ]; then
-  code=0
-fi
-exit "$code"
+# exec: the agent is the task's process, so Slurm's signals reach it and its exit code is the task's.
+exec sweeper agent "$SWEEP_ID" --count 1
