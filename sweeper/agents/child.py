@@ -4,6 +4,13 @@ The child gets PR_SET_PDEATHSIG(SIGKILL), so if the agent dies, even by SIGKILL,
 kernel kills the child: no orphaned GPU jobs. The death signal fires when the *thread*
 that started the child ends, so a child must be started by a thread that outlives it
 (the agent's slot threads do).
+
+What the program starts ends with its run, even a daemon (setsid, double fork): the agent
+is a child subreaper, so orphaned descendants become its children rather than init's,
+and when the program exits, every process of its run (reaper.kill_run: its marker
+SWEEPER_RUN_ID, its session) is killed and those that became the agent's children are
+reaped. Zombies are reaped only by pid, only when they are known to be the run's and not
+a Popen child of this process, so no subprocess ever loses its exit status to us.
 """
 
 from __future__ import annotations
@@ -16,8 +23,25 @@ import sys
 import threading
 import time
 
+from .reaper import kill_run
+
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+READ_BYTES = 64 << 10  # one read of the program's output: pipe speed, not a system call per byte
+TAIL_BYTES = 256 << 10  # the output kept in memory for last_lines (a failed run's error)
+DRAIN_SECONDS = 5.0  # after the run's processes are killed, how long to wait for the pipe's end
+_programs: set[int] = set()  # pids of programs not yet waited for: never killed nor reaped by another run
+_subreaper = False
+
+
+def _become_subreaper():
+    """Orphaned descendants of our programs reparent to this process, not to init: they stay
+    ours to find and to reap. Process-wide and once; harmless for the rest of the process."""
+    global _subreaper
+    if _libc is not None and not _subreaper:
+        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper = True
 
 
 def _die_with_parent():  # runs in the child between fork and exec
@@ -106,47 +130,144 @@ class Child:
     def __init__(self, argv, env: dict, cwd: str, log_path: str, echo=None):
         """Start argv (or a callable, forked); stdout and stderr go, combined, to log_path and echo()."""
         self.argv = argv
+        self.run_id = env.get("SWEEPER_RUN_ID")  # the marker each of its descendants inherits
+        _become_subreaper()
         self.log = open(log_path, "ab", buffering=0)
-        if callable(argv):
-            self.proc = ForkedFunction(argv, env, cwd)
-        else:
-            self.proc = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent, bufsize=0)
+        try:
+            if callable(argv):
+                self.proc = ForkedFunction(argv, env, cwd)
+            else:
+                self.proc = subprocess.Popen(
+                    argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent, bufsize=0)
+        except BaseException:
+            self.log.close()
+            raise
         self.pid = self.proc.pid
+        _programs.add(self.pid)
         self.started = time.time()
         self.terminated_by_us: str | None = None  # why we stopped it, if we did
         self.stop_state: str | None = None  # the state its run gets for it: stopped or interrupted
+        self.log_error: str | None = None  # why output.log stops short (a full disk), if it does
+        self._logged = 0  # bytes in output.log
         self._echo = echo
-        self._tail: list[bytes] = []
+        self._recent = bytearray()  # the last TAIL_BYTES or so of output, for last_lines
+        self._trimmed = False  # _recent lost its beginning: its first line is cut
+        self._eof = False
         self._reader = threading.Thread(target=self._pump, name=f"output-{self.pid}", daemon=True)
         self._reader.start()
 
+    # ---- output -------------------------------------------------------------------
+
     def _pump(self):
-        stream = self.proc.stdout
-        for line in iter(stream.readline, b""):
-            self.log.write(line)
-            self._tail.append(line)
-            if len(self._tail) > 40:
-                del self._tail[:20]
-            if self._echo is not None:
+        """Copy the output as it comes, in big reads: to the echo, to memory, to output.log.
+        Never stops before the pipe's end, whatever fails, so the program never blocks on it."""
+        fd = self.proc.stdout.fileno()
+        try:
+            while True:
                 try:
-                    self._echo(line)
-                except (OSError, ValueError):
-                    self._echo = None  # our stdout went away; keep logging to the file
-        stream.close()
+                    chunk = os.read(fd, READ_BYTES)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                self._keep(chunk)
+                self._show(chunk)
+                self._write_log(chunk)
+        finally:
+            self._eof = True
+            if self._recent and not self._recent.endswith(b"\n"):
+                self._show(b"\n")  # the terminal's next line starts clean (and a prefixed echo shows its last line)
+            self.proc.stdout.close()
+            self._close_log()
+
+    def _keep(self, chunk: bytes):
+        # bytearray appends and slices run under the GIL: last_lines may read it from another thread
+        recent = self._recent
+        recent += chunk
+        if len(recent) > 2 * TAIL_BYTES:
+            del recent[:len(recent) - TAIL_BYTES]
+            self._trimmed = True
+
+    def _show(self, data: bytes):
+        if self._echo is not None:
+            try:
+                self._echo(data)
+            except (OSError, ValueError):
+                self._echo = None  # our stdout went away; keep logging to the file
+
+    def _write_log(self, chunk: bytes):
+        log = self.log
+        if log is None:
+            return
+        view = memoryview(chunk)
+        try:
+            while view:  # an unbuffered write may take part of it (a disk filling up)
+                n = log.write(view)
+                self._logged += n
+                view = view[n:]
+        except ValueError:  # closed under us: nothing more goes to the file
+            self.log = None
+        except OSError as exc:  # ENOSPC, EIO, EFBIG...: the log stops here, the run goes on
+            why = exc.strerror or str(exc)
+            self.log_error = f"output.log was cut at {self._logged} bytes: {why}"
+            self._close_log()
+            self._show((b"" if chunk.endswith(b"\n") else b"\n")
+                       + f"[sweeper] could not write this run's output.log ({why}); the rest of its "
+                         "output is not kept\n".encode())
+
+    def _close_log(self):
+        log, self.log = self.log, None
+        if log is not None:
+            try:
+                log.close()
+            except OSError:
+                pass
 
     def last_lines(self, n: int = 10) -> str:
-        return b"".join(self._tail[-n:]).decode("utf-8", "replace")
+        """The last n whole lines of output (a line still being written is not one yet, until
+        the output ends without its newline)."""
+        data = bytes(self._recent)
+        if not self._eof:
+            data = data[:data.rfind(b"\n") + 1]
+        if self._trimmed:  # its first line lost its beginning, unless it is all there is
+            first = data.find(b"\n")
+            if 0 <= first < len(data) - 1:
+                data = data[first + 1:]
+        pos = len(data) - 1 if data.endswith(b"\n") else len(data)
+        for _ in range(n):
+            pos = data.rfind(b"\n", 0, pos)
+            if pos < 0:
+                break
+        return data[pos + 1:].decode("utf-8", "replace")
+
+    # ---- the process and what it started --------------------------------------------
 
     def poll(self):
         return self.proc.poll()
 
     def wait(self, timeout=None):
         code = self.proc.wait(timeout)
-        self._reader.join(timeout=5)
-        self.log.close()
+        _programs.discard(self.pid)
+        self.end_descendants()
+        # Its processes are gone, so the pipe has ended; DRAIN_SECONDS is for a process we
+        # could not tell was the run's (one that cleared its environment and left the session).
+        self._reader.join(timeout=DRAIN_SECONDS)
         return code
+
+    def end_descendants(self):
+        """Kill every process the program left behind (its group, its session, whatever
+        carries its run's marker), and reap those that became our children."""
+        self.signal_group(signal.SIGKILL)
+        if _libc is None:
+            return
+        found = kill_run(self.run_id, self.pid, exclude=set(_programs))
+        me = os.getpid()
+        for pid, (ppid, _sid) in found.items():
+            # Ours only by reparenting (the run's processes are never our Popen children, and
+            # the program's own status was taken by its wait above): safe to reap by pid.
+            if ppid == me and pid not in _programs:
+                _reap(pid)
 
     def signal_group(self, sig):
         try:
@@ -181,3 +302,16 @@ class Child:
     def exit_signal(self) -> int | None:
         rc = self.proc.returncode
         return -rc if rc is not None and rc < 0 else None
+
+
+def _reap(pid: int, seconds: float = 1.0):
+    """Collect a killed child's exit status, once it has one (SIGKILL is not instant)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done or time.monotonic() > deadline:
+            return
+        time.sleep(0.005)

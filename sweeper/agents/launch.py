@@ -59,7 +59,7 @@ class LaunchMixin:
             child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
         except OSError as exc:
             return self._not_started(run, shown, exc, run_dir, log_path, env.get("CUDA_VISIBLE_DEVICES"))
-        self.reaper.watch(child.pid)
+        self.reaper.watch(child.pid, run_id)
         tailer = Tailer(mpath, self.store, run, self.config, log_path=str(log_path),
                         on_stop=lambda decision: self._stop_child(child, "early terminated", "stopped"),
                         on_target=lambda value: self._target_reached(run, value))
@@ -118,6 +118,8 @@ class LaunchMixin:
                    if child.exit_signal else f"exit code {child.exit_code}")
             values["stop_reason"] = how
             values["error"] = child.last_lines(20)
+        if child.log_error:  # a full disk cut output.log short: the run's record says so
+            values["stop_reason"] = "; ".join(filter(None, (values.get("stop_reason"), child.log_error)))
         settled = self.store.finish_run(run["id"], state, max_failures=self.max_failures, **values)
         if state == "failed":
             self._after_failure(settled, values.get("error"))
@@ -162,10 +164,18 @@ class LaunchMixin:
         if out is None:
             return None  # a notebook's or a redirected stdout: the run's log has it all
         prefix = f"[{run_id}] ".encode() if self.output == "prefix" else b""
+        pending = [b""]  # output comes in chunks; prefixed, a line is shown once whole, so runs never mix in one
 
-        def echo(line: bytes):
+        def echo(data: bytes):
+            if prefix:
+                data = pending[0] + data
+                cut = data.rfind(b"\n") + 1
+                data, pending[0] = data[:cut], data[cut:]
+                if not data:
+                    return
+                data = prefix + data[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
             with self._out_lock:
-                out.write(prefix + line)
+                out.write(data)
                 out.flush()
         return echo
 

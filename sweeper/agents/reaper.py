@@ -1,10 +1,18 @@
-"""A watchman that outlives its agent by a moment, to take the agent's runs down with it.
+"""A watchman that outlives its agent by a moment, to take the agent's runs down with it;
+and the code that finds every process a run started, wherever it went.
 
 Each run is a process group. The kernel kills the run's first process when the agent
 dies (PR_SET_PDEATHSIG), but not what that process started (a shell script's python, a
-data loader's workers). The agent starts one reaper, tells it on a pipe which groups are
-running (+PGID / -PGID lines), and when the pipe closes, because the agent exited or was
-killed even by SIGKILL, the reaper kills every group still listed.
+data loader's workers), and a daemon that called setsid() has left the group and the
+session. What every descendant keeps, through setsid and double forks, is its
+environment: SWEEPER_RUN_ID, which the agent gives each run's program. So a run's
+processes are those whose /proc/PID/environ holds that marker, plus those still in the
+program's session (which also catches a descendant that cleared its environment but did
+not setsid).
+
+The agent starts one reaper, tells it on a pipe which runs are going (+PGID RUN_ID /
+-PGID lines), and when the pipe closes, because the agent exited or was killed even by
+SIGKILL, the reaper kills every group still listed and every process of those runs.
 """
 
 from __future__ import annotations
@@ -13,20 +21,104 @@ import os
 import signal
 import subprocess
 import sys
+import time
+
+MARKER = b"SWEEPER_RUN_ID="
+KILL_SECONDS = 3.0  # how long to keep killing a run's processes (each kill is immediate)
+
+
+def processes():
+    """(pid, ppid, state, session) of every process in /proc that can be read."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+            # the command name (2nd field) may hold spaces and parentheses: split after the last ')'
+            fields = data[data.rindex(b")") + 2:].split()
+            yield int(name), int(fields[1]), fields[0], int(fields[3])
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked, or it is not ours to read
+
+
+def run_marker(pid: int) -> bytes | None:
+    """The SWEEPER_RUN_ID in the process's environment as it was at its exec (None: it has
+    none, or it cannot be read: gone, a zombie, another user's)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = b"\0" + f.read()
+    except OSError:
+        return None
+    start = env.find(b"\0" + MARKER)
+    if start < 0:
+        return None
+    start += len(MARKER) + 1
+    end = env.find(b"\0", start)
+    return env[start:] if end < 0 else env[start:end]
+
+
+def kill_run(run_id: str | None, session: int | None, exclude=(), seconds: float = KILL_SECONDS) -> dict:
+    """SIGKILL every live process of a run, again and again until none is left (a process
+    may fork while we look; a killed parent's children show up reparented). A process is the
+    run's if it carries the run's marker, or if it is in the program's session (or in a
+    session one of the marked processes is in) and carries no other run's marker (so a pid
+    reused by another run's program cannot pull that run in). Returns {pid: (ppid, session)}
+    of the run's processes, zombies included, for the caller to reap its own children."""
+    exclude = set(exclude) | {os.getpid()}
+    mine = run_id.encode() if run_id else None
+    sessions = {session} if session is not None else set()
+    seen: dict[int, tuple] = {}
+    deadline = time.monotonic() + seconds
+    while True:
+        live = 0
+        for pid, ppid, state, sid in processes():
+            if pid in exclude:
+                continue
+            if state == b"Z":  # dead already; its environment is gone, its session is not
+                if sid in sessions:
+                    seen[pid] = (ppid, sid)
+                continue
+            marker = run_marker(pid)
+            if not ((mine is not None and marker == mine) or (marker is None and sid in sessions)):
+                continue
+            if marker is not None:
+                sessions.add(sid)
+            seen[pid] = (ppid, sid)
+            live += 1
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                exclude.add(pid)  # not ours to kill; do not spin on it
+        if not live or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.01)
 
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the agent's to handle
-    groups: set[int] = set()
+    runs: dict[int, str | None] = {}  # pgid -> its run's id
     for line in sys.stdin:
-        line = line.strip()
-        if line[:1] in "+-" and line[1:].isdigit():
-            (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
-    for pgid in groups:
+        sign, _, run_id = line.strip().partition(" ")
+        if sign[:1] in "+-" and sign[1:].isdigit():
+            if sign[0] == "+":
+                runs[int(sign[1:])] = run_id or None
+            else:
+                runs.pop(int(sign[1:]), None)
+    for pgid in runs:
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    # Then what left the groups: daemons (setsid, double fork) that still carry the run's marker.
+    for pgid, run_id in runs.items():
+        kill_run(run_id, pgid)
 
 
 class Reaper:
@@ -41,8 +133,8 @@ class Reaper:
         except (BrokenPipeError, ValueError, OSError):
             pass
 
-    def watch(self, pgid: int):
-        self._send(f"+{pgid}")
+    def watch(self, pgid: int, run_id: str | None = None):
+        self._send(f"+{pgid} {run_id}" if run_id else f"+{pgid}")
 
     def forget(self, pgid: int):
         self._send(f"-{pgid}")

@@ -1,9 +1,19 @@
 """Following a run's metrics file while the program writes it, and storing every line.
 
 The program appends one JSON object per line. A partial last line waits for its newline;
-a malformed line is skipped, counted and reported once in the run's log; NaN and
-infinities are kept as such. Lines reach the store in batches, in a thread of their own,
-so a program that logs very fast is never slowed by the agent, and memory stays flat.
+a malformed line (not JSON, not an object, nested deeper than MAX_DEPTH, anything the
+parser chokes on) is skipped, counted and reported once in the run's log: no line's
+content can stop the tailer or fail the store write. NaN and infinities are kept as such.
+Lines reach the store in batches, in a thread of their own, so a program that logs very
+fast is never slowed by the agent, and memory stays flat.
+
+A program may truncate its file (reopen it with "w") or replace it (rename another over
+it). The file counts as the same while the bytes already read are still in place (its
+first and last FINGERPRINT bytes read are compared at each poll); otherwise it is read
+again from the start, said once in the run's log. The lines read before stay stored as
+they are, and the new file's lines are new lines: `seq` keeps counting from where it was
+(never restarts, so (run_id, seq) stays unique and seq is the order lines arrived in), and
+so do the metric's count (miter, hyperband's band index), the best value and the summary.
 """
 
 from __future__ import annotations
@@ -21,6 +31,10 @@ BATCH_LINES = 20_000
 FLUSH_SECONDS = 0.5
 POLL_SECONDS = 0.02
 READ_BYTES = 4 << 20
+FINGERPRINT = 256
+# Far beyond any metric line, well below what the json module's recursion can take (the
+# summary is written back as JSON, from deeper in the stack than it was parsed).
+MAX_DEPTH = 100
 
 
 class Tailer:
@@ -42,6 +56,9 @@ class Tailer:
 
         self.offset = 0
         self.partial = b""
+        self._head = b""  # the file's first FINGERPRINT bytes we read, and the last ones
+        self._tail = b""
+        self.restarts = 0  # times the file was found truncated or replaced
         self.seq = 0
         self.miter = 0
         self.values = array("d")  # the run's finite metric values, for hyperband
@@ -93,12 +110,14 @@ class Tailer:
     def poll(self, final: bool = False) -> int:
         try:
             with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                chunk = f.read(READ_BYTES)
+                chunk = self._read(f)
         except FileNotFoundError:
             return 0
         if chunk:
             self.offset += len(chunk)
+            if len(self._head) < FINGERPRINT:
+                self._head += chunk[:FINGERPRINT - len(self._head)]
+            self._tail = (self._tail + chunk[-FINGERPRINT:])[-FINGERPRINT:]
             data = self.partial + chunk
             lines = data.split(b"\n")
             self.partial = lines.pop()
@@ -109,22 +128,54 @@ class Tailer:
             self.flush()
         return len(chunk)
 
+    def _read(self, f) -> bytes:
+        """The bytes after those read so far; from the start if the file is not the same."""
+        if self.offset and not self._same_file(f):
+            self._restart()
+        keep = len(self._tail)
+        f.seek(self.offset - keep)
+        chunk = f.read(keep + READ_BYTES)
+        if chunk[:keep] == self._tail:
+            return chunk[keep:]
+        self._restart()  # rewritten between the check and this read
+        f.seek(0)
+        return f.read(READ_BYTES)
+
+    def _same_file(self, f) -> bool:
+        """Whether the bytes read so far are still where they were (size, then first bytes;
+        the last ones are checked in the read that follows)."""
+        if os.fstat(f.fileno()).st_size < self.offset:
+            return False
+        if len(self._head) < self.offset:  # the tail check does not cover the beginning
+            f.seek(0)
+            return f.read(len(self._head)) == self._head
+        return True
+
+    def _restart(self):
+        """The file was truncated or replaced: read it from the start."""
+        if _is_object(self.partial):
+            self._ingest([self.partial])  # a complete last line that lacked only its newline
+        # otherwise it was the beginning of a line the truncation cut: it never was a line
+        self.offset, self.partial, self._head, self._tail = 0, b"", b"", b""
+        self.restarts += 1
+        if self.restarts == 1:
+            self._note("[sweeper] the metrics file was truncated or replaced; reading it from the start\n")
+
     def _ingest(self, lines):
         now = time.time()
         metric = self.metric
         rows = self.rows
-        loads = json.loads
-        for raw in lines:
+        loads, isfinite = json.loads, math.isfinite
+        for raw in lines:  # the tailer's hot path: no call per line that a plain line does not need
             text = raw.strip()
             if not text:
                 continue
             try:
                 text = text.decode("utf-8")
                 obj = loads(text)
-            except ValueError:
-                self._malformed(raw)
-                continue
-            if not isinstance(obj, dict):
+            except Exception:  # noqa: BLE001 - ValueError, RecursionError, MemoryError...: the line's fault
+                obj = None
+            if not isinstance(obj, dict) or (text.count("{") + text.count("[") > MAX_DEPTH and _too_deep(obj)):
                 self._malformed(raw)
                 continue
             step = obj.get("_step")
@@ -133,8 +184,8 @@ class Tailer:
             mval = miter = None
             if metric is not None:
                 v = obj.get(metric)
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                    mval = float(v)
+                mval = (v if isfinite(v) else None) if v.__class__ is float else _metric_value(v)
+                if mval is not None:
                     self.miter += 1
                     miter = self.miter
                     if self.bands:
@@ -148,11 +199,21 @@ class Tailer:
 
     def _malformed(self, raw: bytes):
         self.malformed += 1
-        if self.malformed == 1 and self.log_path:
+        if self.malformed == 1:
             shown = raw[:200].decode("utf-8", "replace")
+            self._note(f"[sweeper] skipped a metrics line that is not a JSON object (nested at most "
+                       f"{MAX_DEPTH} deep): {shown!r} "
+                       "(further malformed lines are only counted)\n")
+
+    def _note(self, text: str):
+        """A line in the run's log; a log that cannot be written (a full disk) goes without it."""
+        if not self.log_path:
+            return
+        try:
             with open(self.log_path, "a", encoding="utf-8") as log:
-                log.write(f"[sweeper] skipped a metrics line that is not a JSON object: {shown!r} "
-                          "(further malformed lines are only counted)\n")
+                log.write(text)
+        except OSError:
+            pass
 
     # ---- deciding -----------------------------------------------------------------
 
@@ -193,3 +254,35 @@ class Tailer:
 
 def metrics_path(run_dir: str) -> str:
     return os.path.join(run_dir, "metrics.jsonl")
+
+
+def _is_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw.strip().decode("utf-8")), dict)
+    except Exception:  # noqa: BLE001 - as in _ingest: whatever the parser raises
+        return False
+
+
+def _metric_value(v) -> float | None:
+    """A finite number (not a bool) as a float; None for anything else (an int too big for a float)."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return None
+    try:
+        v = float(v)
+    except OverflowError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _too_deep(obj) -> bool:
+    """Whether obj nests more than MAX_DEPTH lists and objects (without recursion: it is the
+    deep ones we look at)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        for item in (value.values() if isinstance(value, dict) else value):
+            if isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+    return False
