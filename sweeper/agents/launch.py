@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..results.format import printable
+from ..store import LeaseLost
 from . import command as commandline
 from .child import Child
 from .facts import run_facts
@@ -69,18 +70,33 @@ class LaunchMixin:
             self._stop_child(child, self.halt_reason, self.halt_state)
         if self._facts is None:
             self._facts = run_facts(self.cwd, shown)
-        self.store.update_run(run_id, pid=child.pid, command=shown, started_at=child.started, run_dir=str(run_dir),
-                              gpu=env.get("CUDA_VISIBLE_DEVICES"), **self._facts)
+        lost = False
+        try:
+            self.store.update_run(run_id, fence=True, pid=child.pid, command=shown, started_at=child.started,
+                                  run_dir=str(run_dir), gpu=env.get("CUDA_VISIBLE_DEVICES"), **self._facts)
+        except LeaseLost:
+            lost = True
+            child.signal_group(signal.SIGKILL)
         tailer.start()
-        # Block until the program ends; stopping it (hyperband, cancel, a signal) is done by
-        # other threads through _stop_child, so the wait costs nothing per run.
+        # Block until the program ends; stopping it (hyperband, cancel, a signal, a lost lease) is
+        # done by other threads through _stop_child, so the wait costs nothing per run.
         child.wait()
         with self.lock:
             self.active.pop(run_id, None)
         child.signal_group(signal.SIGKILL)  # what the program left behind in its group goes too
         self.reaper.forget(child.pid)
-        tailer.finish()
+        try:
+            tailer.finish()
+        except LeaseLost:
+            lost = True
+        if lost or child.stop_state == "superseded":
+            return self._superseded(run)
         return self._record(run, child, tailer)
+
+    def _superseded(self, run) -> Outcome:
+        return Outcome("superseded", f"run {run['id']} (#{run['number']}) was not recorded: its lease ran out "
+                                     "while this agent was away (stopped, or cut off from the store), and the "
+                                     "run was reaped; its grid point is run by another run")
 
     def _not_started(self, run, shown, exc: OSError, run_dir, log_path, gpu) -> Outcome:
         """The program could not be started (no such executable, not executable): a failed run
@@ -121,6 +137,8 @@ class LaunchMixin:
         if child.log_error:  # a full disk cut output.log short: the run's record says so
             values["stop_reason"] = "; ".join(filter(None, (values.get("stop_reason"), child.log_error)))
         settled = self.store.finish_run(run["id"], state, max_failures=self.max_failures, **values)
+        if settled and settled.get("lost"):
+            return self._superseded(run)
         if state == "failed":
             self._after_failure(settled, values.get("error"))
         metric = self.config.get("metric", {}).get("name")

@@ -261,19 +261,34 @@ class Agent(LaunchMixin):
 
     def _heartbeat(self):
         while not self.finished.wait(HEARTBEAT_SECONDS):
+            with self.lock:
+                active = dict(self.active)
             try:
-                state = self.store.heartbeat(self.agent_id)
+                state = self.store.heartbeat(self.agent_id, list(active))
             except StoreUnavailable as exc:
                 self._lost_store(exc)
                 return
             except StoreError as exc:
                 self.say(f"heartbeat failed: {exc}")
                 continue
+            for run_id in state.get("lost") or ():
+                self._lease_lost(run_id, active.get(run_id))
             if state["state"] == "canceled":
                 self._set_stop(ExitCode.CANCELED, state["reason"] or "the sweep was canceled")
                 self._halt("the sweep was canceled", "stopped")
             elif state["state"] == "finished":
                 self._set_stop(ExitCode.OK, state["reason"] or "the sweep is finished")
+
+    def _lease_lost(self, run_id: str, child):
+        """This agent was away longer than its lease (stopped, suspended, cut off): the run was
+        reaped and its point may already run elsewhere. End the program now; record nothing."""
+        if child is None or child.stop_state == "superseded":
+            return
+        self.say(f"run {run_id} is no longer this agent's (its lease ran out while the agent could not "
+                 "reach the store, or was stopped): ending its program; another agent runs its point")
+        child.terminated_by_us = "its lease ran out"
+        child.stop_state = "superseded"
+        child.signal_group(signal.SIGKILL)
 
     def _lost_store(self, exc):
         self._set_stop(ExitCode.STORE_LOST, f"lost the store: {exc}")

@@ -3,8 +3,9 @@
 Agents coordinate through it alone; one `Store` serves both engines (SQLAlchemy Core).
 
     base.py      the engine and `_tx`, one transaction retried while the store is away
-    sweeps.py    sweeps and agents: register, look up, change state, heartbeat
-    claims.py    the next run of a sweep, under the sweep's lock; reaping dead agents' runs
+    sweeps.py    sweeps: register, look up, change state
+    leases.py    agents, heartbeats and leases by the store's clock; reaping; fencing
+    claims.py    the next run of a sweep, under the sweep's lock
     runs.py      a run's updates and end, its metric lines, reads
     tables.py    the tables; migrate.py: schema versions; location.py: where the store is
 
@@ -18,17 +19,18 @@ from __future__ import annotations
 
 from . import location
 from .base import StoreBase
-from .claims import GRID_EXHAUSTED, HEARTBEAT_TIMEOUT, Claim, ClaimsMixin
+from .claims import GRID_EXHAUSTED, Claim, ClaimsMixin
 from .encoding import RERUN, SWEEP_STATES, TERMINAL
 from .errors import NoStore, NotFound, StoreError, StoreUnavailable
+from .leases import HEARTBEAT_TIMEOUT, LeaseLost, LeasesMixin
 from .runs import RunsMixin
 from .sweeps import SweepsMixin
 
-__all__ = ["Store", "open_store", "NoStore", "NotFound", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
+__all__ = ["Store", "open_store", "LeaseLost", "NoStore", "NotFound", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
            "SWEEP_STATES", "RERUN", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
 
 
-class Store(SweepsMixin, ClaimsMixin, RunsMixin, StoreBase):
+class Store(SweepsMixin, LeasesMixin, ClaimsMixin, RunsMixin, StoreBase):
     """One store, SQLite or PostgreSQL. Methods raise StoreError (with a message for the user),
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 

@@ -8,7 +8,6 @@ partial unique index on (sweep_id, grid_index) backs that up in the database its
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from .encoding import RERUN, TERMINAL, dumps, run_dict, sweep_dict
 from .errors import NotFound
 
 GRID_EXHAUSTED = "grid exhausted"
-HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
 
 
 @dataclass
@@ -42,7 +40,7 @@ class ClaimsMixin:
         from sqlalchemy import select
         from .tables import runs, sweeps
 
-        began = time.time()
+        began = time.monotonic()
 
         def fn(conn):
             q = sweeps.select().where(sweeps.c.id == sweep_id)
@@ -52,7 +50,7 @@ class ClaimsMixin:
             if row is None:
                 raise NotFound(f"no sweep '{sweep_id}'")
             sweep = sweep_dict(row)
-            now = time.time()
+            now = self._now(conn)
             self._reap(conn, sweep_id, now)
             # A grid that ran out may still hold failed points that --retry-failed runs again.
             reopen = (retry_failed and sweep["state"] == "finished"
@@ -103,40 +101,11 @@ class ClaimsMixin:
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
                           params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
                           host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
-                          claim_ms=(time.time() - began) * 1000)
+                          claim_ms=(time.monotonic() - began) * 1000)
             conn.execute(runs.insert().values(**values))
             return Claim(run=run_dict(values))
 
         return self._tx(fn)
-
-    def _reap(self, conn, sweep_id: str, now: float) -> list[str]:
-        """Mark crashed the running runs whose agent is gone; return their IDs."""
-        from sqlalchemy import select
-        from .tables import agents, runs
-
-        dead: list[str] = []
-        stale = now - HEARTBEAT_TIMEOUT
-        rows = conn.execute(select(runs.c.id, runs.c.heartbeat_at, agents.c.host, agents.c.pid)
-                            .select_from(runs.outerjoin(agents, agents.c.id == runs.c.agent_id))
-                            .where(runs.c.sweep_id == sweep_id, runs.c.state == "running")).all()
-        me = socket.gethostname()
-        dead_agents = set()
-        for rid, beat, host, pid in rows:
-            gone_here = host == me and pid is not None and not _pid_alive(pid)
-            if gone_here or (beat or 0) < stale:
-                dead.append(rid)
-                if gone_here:
-                    dead_agents.add(pid)
-        if dead:
-            conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
-                state="crashed", ended_at=now,
-                stop_reason="its agent stopped answering (killed, or lost the store)"))
-            conn.execute(agents.update().where(agents.c.sweep_id == sweep_id, agents.c.state == "running",
-                                               agents.c.heartbeat_at < stale).values(state="crashed"))
-        return dead
-
-    def reap(self, sweep_id: str) -> list[str]:
-        return self._tx(lambda c: self._reap(c, sweep_id, time.time()))
 
     def _settle(self, conn, sweep_id: str):
         from sqlalchemy import select
@@ -163,12 +132,3 @@ class ClaimsMixin:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                          .values(state="finished", ended_reason=reason, updated_at=time.time()))
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

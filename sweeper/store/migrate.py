@@ -16,6 +16,7 @@ def _add_failure_guard(conn):
     from sqlalchemy import text
     conn.execute(text("ALTER TABLE sweeps ADD COLUMN failure_streak INTEGER NOT NULL DEFAULT 0"))
     conn.execute(text("ALTER TABLE sweeps ADD COLUMN last_failed_run VARCHAR(8)"))
+    conn.execute(text("ALTER TABLE sweeps ADD COLUMN resumed_at FLOAT"))
 
 
 # version -> function(conn) that brings a store at that version to version + 1

@@ -7,6 +7,7 @@ import time
 from . import ids
 from .encoding import TERMINAL, dumps, encode, run_dict
 from .errors import NotFound
+from .leases import LeaseLost
 
 
 class RunsMixin:
@@ -24,14 +25,26 @@ class RunsMixin:
 
         return run_dict(self._tx(fn))
 
-    def update_run(self, run_id: str, **values):
+    def update_run(self, run_id: str, fence: bool = False, **values):
+        """Set facts of a run. fence=True (an agent's own writes): only while the run is still
+        running, else LeaseLost."""
         from .tables import runs
 
         values = encode(values)
-        self._tx(lambda c: c.execute(runs.update().where(runs.c.id == run_id).values(**values)))
+
+        def fn(conn):
+            q = runs.update().where(runs.c.id == run_id)
+            if fence:
+                q = q.where(runs.c.state == "running")
+            if conn.execute(q.values(**values)).rowcount == 0 and fence:
+                raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
+
+        self._tx(fn)
 
     def finish_run(self, run_id: str, state: str, max_failures: int | None = None, **values) -> dict | None:
-        """Record a run's end; a run already ended (crashed by a reaper, say) keeps the new facts.
+        """Record a run's end, if it is still running: a run whose lease ran out was reaped
+        (crashed) and its grid point may run elsewhere, so its agent's late word is refused
+        (returns {"lost": True}; store/leases.py).
 
         The last run of a sweep that has nothing left to do (its run_cap reached, every grid
         point run) finishes the sweep too, so that `status` says so even when no agent asks
@@ -52,7 +65,10 @@ class RunsMixin:
         values.setdefault("ended_at", time.time())
 
         def fn(conn):
-            conn.execute(runs.update().where(runs.c.id == run_id).values(state=state, **values))
+            done = conn.execute(runs.update().where(runs.c.id == run_id, runs.c.state == "running")
+                                .values(state=state, **values))
+            if done.rowcount == 0:
+                return {"lost": True, "state": None, "failure_streak": None, "reason": None}
             sweep_id = conn.execute(runs.select().with_only_columns(runs.c.sweep_id)
                                     .where(runs.c.id == run_id)).scalar()
             if sweep_id is None:
@@ -71,9 +87,9 @@ class RunsMixin:
                        f"{sweep_id}`")
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                              .values(state="failing", ended_reason=why, updated_at=time.time()))
-                return {"state": "failing", "failure_streak": row[1], "reason": why}
+                return {"state": "failing", "failure_streak": row[1], "reason": why, "lost": False}
             self._settle(conn, sweep_id)
-            return {"state": row[0], "failure_streak": row[1], "reason": None}
+            return {"state": row[0], "failure_streak": row[1], "reason": None, "lost": False}
 
         return self._tx(fn)
 
@@ -91,13 +107,18 @@ class RunsMixin:
         return (row[0], row[1]) if row else None
 
     def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
-        """Append metric lines and update the run's summary in one transaction.
+        """Append metric lines and update the run's summary in one transaction, while the run is
+        running (LeaseLost otherwise: nothing is written for a run that was reaped).
 
         rows: (seq, step, ts, data_text, mval, miter) tuples, as the tailer makes them.
         """
         from .tables import runs
 
         def fn(conn):
+            fence = runs.update().where(runs.c.id == run_id, runs.c.state == "running")
+            values = encode(run_values) if run_values else {"heartbeat_at": runs.c.heartbeat_at}
+            if conn.execute(fence.values(**values)).rowcount == 0:
+                raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
             if rows:
                 dbapi = conn.connection.driver_connection
                 sql = ("INSERT INTO metrics (run_id, seq, sweep_id, step, ts, data, mval, miter) "
@@ -107,8 +128,6 @@ class RunsMixin:
                     cur.executemany(sql, [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
                 finally:
                     cur.close()
-            if run_values:
-                conn.execute(runs.update().where(runs.c.id == run_id).values(**encode(run_values)))
 
         self._tx(fn)
 

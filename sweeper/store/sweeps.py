@@ -1,9 +1,7 @@
-"""Sweeps and agents: register, look up, change state; an agent's registration and heartbeat."""
+"""Sweeps: register, look up, list, change state."""
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 
 from . import ids
@@ -85,37 +83,3 @@ class SweepsMixin:
 
         self._tx(fn)
         return self.get_sweep(sweep_id)
-
-    def register_agent(self, sweep_id: str, gpus: str | None = None) -> str:
-        from .tables import agents
-
-        aid = ids.new_id()
-        now = time.time()
-        self._tx(lambda c: c.execute(agents.insert().values(
-            id=aid, sweep_id=sweep_id, host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
-            gpus=gpus, started_at=now, heartbeat_at=now, state="running")))
-        return aid
-
-    def heartbeat(self, agent_id: str) -> dict:
-        """Mark the agent and its running runs alive; return the sweep's state for it to act on."""
-        from sqlalchemy import select
-        from .tables import agents, runs, sweeps
-
-        now = time.time()
-
-        def fn(conn):
-            conn.execute(agents.update().where(agents.c.id == agent_id).values(heartbeat_at=now))
-            conn.execute(runs.update().where(runs.c.agent_id == agent_id, runs.c.state == "running")
-                         .values(heartbeat_at=now))
-            row = conn.execute(select(sweeps.c.state, sweeps.c.ended_reason)
-                               .select_from(sweeps.join(agents, agents.c.sweep_id == sweeps.c.id))
-                               .where(agents.c.id == agent_id)).first()
-            return {"state": row[0], "reason": row[1]} if row else {"state": None, "reason": None}
-
-        return self._tx(fn)
-
-    def end_agent(self, agent_id: str, reason: str):
-        from .tables import agents
-
-        self._tx(lambda c: c.execute(agents.update().where(agents.c.id == agent_id).values(
-            state="ended", ended_at=time.time(), exit_reason=reason)))

@@ -35,6 +35,9 @@ sweeps = Table(
     # The failure guard: failed runs in a row, on any agent (a finished or stopped run resets it).
     Column("failure_streak", Integer, nullable=False, server_default=text("0")),
     Column("last_failed_run", String(8)),
+    # When the store came back after a silence of every agent (an outage): leases are judged
+    # only from HEARTBEAT_TIMEOUT after it (store/leases.py).
+    Column("resumed_at", Float),
 )
 
 runs = Table(

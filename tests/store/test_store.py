@@ -130,6 +130,7 @@ def test_a_version_1_store_is_migrated(store_url):
         conn.execute(text("ALTER TABLE runs DROP COLUMN claim_ms"))
         conn.execute(text("ALTER TABLE sweeps DROP COLUMN failure_streak"))
         conn.execute(text("ALTER TABLE sweeps DROP COLUMN last_failed_run"))
+        conn.execute(text("ALTER TABLE sweeps DROP COLUMN resumed_at"))
         conn.execute(text("UPDATE sweeper_meta SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
     again = open_store(store_url)

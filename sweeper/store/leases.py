@@ -1,0 +1,158 @@
+"""Who owns a running run, judged by the store's clock: heartbeats, leases, reaping, fencing.
+
+The invariant (docs/reliability.md has the argument): each grid point is run by at most one
+live run at a time, and exactly one run of it ends up counting.
+
+- A run is leased to the agent that claimed it for HEARTBEAT_TIMEOUT seconds from its last
+  heartbeat. Every timestamp here is the store's own clock read inside the transaction that
+  writes it (PostgreSQL's clock_timestamp(); for SQLite, one machine's clock, read after the
+  write lock is held), never a time taken by the agent before a retry: a heartbeat that waited
+  out an outage is dated when it committed.
+- A run whose lease ran out is reaped (crashed) by whoever claims next; its grid point is free.
+  But a store that was away looks exactly like dead agents: every heartbeat is old at once.
+  So each heartbeat and claim first checks whether *any* agent of the sweep heartbeat in the
+  last OUTAGE_GAP seconds; when none did, the store (or every agent) was away, and the sweep
+  records `resumed_at`: no lease is judged expired until HEARTBEAT_TIMEOUT after that, which
+  gives every live agent the time to heartbeat again.
+- Fencing: every write an agent makes for a run (metric lines, facts, its end) succeeds only
+  while that run is still `running` and claimed by that agent. A reaped run never becomes
+  running again, so an agent that comes back after its lease ran out (SIGSTOP, a suspended
+  laptop, a partition) has its writes refused: it learns at its next heartbeat or write,
+  stops its program, and records nothing over the run that replaced it.
+- Same host, dead process: a run whose agent's pid no longer exists on this host is reaped at
+  once, whatever the clock says (a kill -9 is known for certain).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from .errors import StoreError
+
+HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
+# No heartbeat from any agent of a sweep for this long: the store was away, not the agents.
+OUTAGE_GAP = HEARTBEAT_TIMEOUT / 2
+CRASHED_REASON = "its agent stopped answering (killed, stopped, or cut off from the store)"
+
+
+class LeaseLost(StoreError):
+    """The run is no longer this agent's: its lease ran out and it was reaped."""
+
+
+class LeasesMixin:
+    def _now(self, conn) -> float:
+        """The store's clock, inside the current transaction."""
+        if self.is_sqlite:
+            import time
+            return time.time()
+        from sqlalchemy import text
+        return float(conn.execute(text("SELECT extract(epoch from clock_timestamp())")).scalar())
+
+    def register_agent(self, sweep_id: str, gpus: str | None = None) -> str:
+        from . import ids
+        from .tables import agents
+
+        aid = ids.new_id()
+
+        def fn(conn):
+            now = self._now(conn)
+            self._note_outage(conn, sweep_id, now)
+            conn.execute(agents.insert().values(
+                id=aid, sweep_id=sweep_id, host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
+                gpus=gpus, started_at=now, heartbeat_at=now, state="running"))
+
+        self._tx(fn)
+        return aid
+
+    def heartbeat(self, agent_id: str, run_ids=()) -> dict:
+        """Renew the leases of the agent's running runs; return the sweep's state for it to act
+        on, and `lost`: those of `run_ids` that are no longer its (reaped while it was away)."""
+        from sqlalchemy import select
+
+        from .tables import agents, runs, sweeps
+
+        def fn(conn):
+            now = self._now(conn)
+            sweep_id = conn.execute(select(agents.c.sweep_id).where(agents.c.id == agent_id)).scalar()
+            if sweep_id is not None:
+                self._note_outage(conn, sweep_id, now)  # before this beat counts
+            conn.execute(agents.update().where(agents.c.id == agent_id).values(heartbeat_at=now))
+            conn.execute(runs.update().where(runs.c.agent_id == agent_id, runs.c.state == "running")
+                         .values(heartbeat_at=now))
+            lost: list[str] = []
+            if run_ids:
+                mine = {r for (r,) in conn.execute(select(runs.c.id).where(
+                    runs.c.id.in_(list(run_ids)), runs.c.agent_id == agent_id, runs.c.state == "running"))}
+                lost = [r for r in run_ids if r not in mine]
+            row = conn.execute(select(sweeps.c.state, sweeps.c.ended_reason).where(sweeps.c.id == sweep_id)).first()
+            state, reason = (row[0], row[1]) if row else (None, None)
+            return {"state": state, "reason": reason, "lost": lost}
+
+        return self._tx(fn)
+
+    def end_agent(self, agent_id: str, reason: str):
+        from .tables import agents
+
+        def fn(conn):
+            conn.execute(agents.update().where(agents.c.id == agent_id).values(
+                state="ended", ended_at=self._now(conn), exit_reason=reason))
+
+        self._tx(fn)
+
+    def _note_outage(self, conn, sweep_id: str, now: float) -> None:
+        """When no agent of the sweep has heartbeat for OUTAGE_GAP seconds, the store was away:
+        record when it came back, so that no lease is judged by the silence it caused."""
+        from sqlalchemy import func, select
+
+        from .tables import agents, sweeps
+
+        # Every transaction that writes a heartbeat (register, heartbeat, claim) asks this first,
+        # so the first writer after an outage always sees the silence before its own beat hides it.
+        q = select(func.max(agents.c.heartbeat_at)).where(agents.c.sweep_id == sweep_id,
+                                                          agents.c.state == "running")
+        last = conn.execute(q).scalar()
+        if last is not None and now - last > OUTAGE_GAP:
+            conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(resumed_at=now))
+
+    def _reap(self, conn, sweep_id: str, now: float) -> list[str]:
+        """Mark crashed the running runs whose lease ran out (or whose agent process is gone from
+        this host); return their IDs."""
+        from sqlalchemy import select
+
+        from .tables import agents, runs, sweeps
+
+        self._note_outage(conn, sweep_id, now)
+        resumed = conn.execute(select(sweeps.c.resumed_at).where(sweeps.c.id == sweep_id)).scalar()
+        # Leases are only judged over time the store was answering.
+        judge_clock = (resumed is None) or (now - resumed > HEARTBEAT_TIMEOUT)
+        stale = now - HEARTBEAT_TIMEOUT
+        rows = conn.execute(select(runs.c.id, runs.c.heartbeat_at, agents.c.host, agents.c.pid)
+                            .select_from(runs.outerjoin(agents, agents.c.id == runs.c.agent_id))
+                            .where(runs.c.sweep_id == sweep_id, runs.c.state == "running")).all()
+        me = socket.gethostname()
+        dead: list[str] = []
+        for rid, beat, host, pid in rows:
+            gone_here = host == me and pid is not None and not _pid_alive(pid)
+            if gone_here or (judge_clock and (beat or 0) < stale):
+                dead.append(rid)
+        if dead:
+            conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
+                state="crashed", ended_at=now, stop_reason=CRASHED_REASON))
+            if judge_clock:
+                conn.execute(agents.update().where(agents.c.sweep_id == sweep_id, agents.c.state == "running",
+                                                   agents.c.heartbeat_at < stale).values(state="crashed"))
+        return dead
+
+    def reap(self, sweep_id: str) -> list[str]:
+        return self._tx(lambda c: self._reap(c, sweep_id, self._now(c)))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
