@@ -36,7 +36,11 @@ class Fail(click.ClickException):
         self.exit_code = int(code)
 
     def show(self, file=None):
-        click.echo(f"error: {self.format_message()}", err=True)
+        from ..results.format import printable
+
+        # Messages quote values from sweep files and stores: no control character reaches the terminal.
+        text = "\n".join(printable(line) for line in self.format_message().split("\n"))
+        click.echo(f"error: {text}", err=True)
 
 
 def store_failure(exc) -> "Fail":

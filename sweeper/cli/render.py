@@ -5,7 +5,15 @@ Machine output is plain JSON (common.emit_json); the numbers come from results/f
 
 from __future__ import annotations
 
-from ..results.format import duration, number, when
+from ..results.format import duration, number, printable, when
+
+
+def safe(value) -> str:
+    """A value from a sweep or a program, for rich: markup escaped, control characters (ESC,
+    BEL, OSC title sequences...) written as escapes, so none reaches the terminal raw."""
+    from rich.markup import escape
+
+    return escape(printable(value))
 
 
 def console(stderr: bool = False):
@@ -33,7 +41,6 @@ def console(stderr: bool = False):
 
 def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None):
     """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows."""
-    from rich.markup import escape
     from rich.table import Table
 
     from ..results import rows as results
@@ -41,7 +48,7 @@ def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, co
     table = Table(box=None, header_style="bold", pad_edge=False)
     if cols:
         for c in cols:
-            table.add_column(escape(c), overflow="fold")
+            table.add_column(safe(c), overflow="fold")
         for r in shown:
             flat = results.flat_row(r)
             table.add_row(*[_cell(flat.get(c), c) for c in cols],
@@ -52,12 +59,12 @@ def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, co
     for name, width in (("", 1), ("run", 8), ("state", 8)):
         table.add_column(name, no_wrap=True, min_width=width)
     for k in keys:
-        table.add_column(escape(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
+        table.add_column(safe(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
     if metric.name:
         # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
         width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
         header = f"best {metric.name}"
-        table.add_column(escape(header), justify="right", no_wrap=True, min_width=max(width, min(len(header), 14)))
+        table.add_column(safe(header), justify="right", no_wrap=True, min_width=max(width, min(len(header), 14)))
         table.add_column("last", justify="right", no_wrap=True, min_width=width)
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("note", no_wrap=True, overflow="ellipsis", min_width=6)
@@ -67,7 +74,7 @@ def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, co
         cells += [_cell(r["params"].get(k)) for k in keys]
         if metric.name:
             cells += [number(r["best"]), number(r["last"])]
-        cells += [duration(r["duration"]), escape(_note(r))]
+        cells += [duration(r["duration"]), safe(_note(r))]
         table.add_row(*cells, style="bold" if is_best else None)
     return table
 
@@ -81,13 +88,12 @@ def _note(row) -> str:
 
 
 def _cell(value, column: str = "") -> str:
-    from rich.markup import escape
 
     if column == "duration":
         return duration(value)
     if column in ("created_at", "started_at", "ended_at"):
         return when(value)
-    return escape(value if isinstance(value, str) else number(value))
+    return safe(value if isinstance(value, str) else number(value))
 
 
 def _state(state: str) -> str:
@@ -97,18 +103,17 @@ def _state(state: str) -> str:
 
 
 def print_runs(sweep, rows, shown, metric, best, cols):
-    from rich.markup import escape
 
     from ..results import rows as results
     from .render import console, number, runs_table
 
     con = console()
-    head = f"[bold]{'' if sweep['id'].startswith('project ') else 'sweep '}{escape(sweep['id'])}[/bold]"
+    head = f"[bold]{'' if sweep['id'].startswith('project ') else 'sweep '}{safe(sweep['id'])}[/bold]"
     if sweep.get("name"):
-        head += f" '{escape(sweep['name'])}'"
+        head += f" '{safe(sweep['name'])}'"
     head += (f"  {sweep['state']}" if sweep["state"] else "") + f"  {len(rows)} runs"
     if metric.name:
-        head += f"  metric: {escape(metric.name)} ({metric.goal})"
+        head += f"  metric: {safe(metric.name)} ({metric.goal})"
         head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"
     con.print(head)
     if not shown:
@@ -119,7 +124,6 @@ def print_runs(sweep, rows, shown, metric, best, cols):
 
 def print_importance(sweep, analysis):
     import click
-    from rich.markup import escape
     from rich.table import Table
 
     if analysis.note:
@@ -127,7 +131,7 @@ def print_importance(sweep, analysis):
         click.echo(f"sweep {sweep['id']}: no parameter importance yet: {analysis.note}.")
         return
     con = console()
-    con.print(f"[bold]sweep {sweep['id']}[/bold]: what drives {escape(analysis.metric)} ({analysis.goal}), "
+    con.print(f"[bold]sweep {sweep['id']}[/bold]: what drives {safe(analysis.metric)} ({analysis.goal}), "
               f"from {analysis.n_runs} runs")
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("parameter", overflow="fold")
@@ -138,7 +142,7 @@ def print_importance(sweep, analysis):
     for p in analysis.params:
         imp = p.importance or 0.0
         corr = p.correlation
-        table.add_row(escape(p.key), f"{imp:.3f}", f"[blue]{_bar(imp, 20)}[/blue]",
+        table.add_row(safe(p.key), f"{imp:.3f}", f"[blue]{_bar(imp, 20)}[/blue]",
                       "n/a" if corr is None else f"{corr:+.2f}",
                       "" if corr is None else _corr_bar(corr, 10))
     con.print(table)
@@ -169,6 +173,6 @@ def sweeps_table(rows: list[dict]):
         counts = s["run_counts"]
         total = sum(counts.values())
         detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        table.add_row(s["id"], s["name"] or "", s["project"] or "", s["method"], s["state"],
+        table.add_row(s["id"], safe(s["name"] or ""), safe(s["project"] or ""), s["method"], s["state"],
                       f"{total}" + (f" ({detail})" if detail else ""), when(s["created_at"]))
     return table

@@ -74,8 +74,8 @@ def best(sweep_ref, fmt, store_url):
         click.echo(f"# run {run['id']}: {sw['config']['metric']['name']} = {run['best_value']}")
         click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
     else:
-        import shlex
-        click.echo(shlex.join(progress.reproduce_command(sw, run)))
+        from ..results.format import shell_join
+        click.echo(shell_join(progress.reproduce_command(sw, run)))
 
 
 @click.command()

@@ -57,7 +57,7 @@ def render(report: dict, console=None) -> None:
 
 
 def _parts(report: dict) -> list:
-    from rich.markup import escape
+    from .render import safe as escape
     from rich.text import Text
 
 

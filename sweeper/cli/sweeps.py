@@ -62,8 +62,10 @@ def sweep(file, name, project, entity, dry_run, store_url, as_json):
                    "method": sw["method"], "grid_size": grid_total, "store": store.display_url,
                    "agent_command": agent_cmd})
         return
+    from ..results.format import printable
+
     size = f", {grid_total} grid points" if grid_total is not None else ""
-    label = f" '{sw['name']}'" if sw["name"] else ""
+    label = f" '{printable(sw['name'])}'" if sw["name"] else ""
     click.echo(f"Created sweep{label} {sw['id']} ({sw['method']}{size}) in {store.display_url}")
     click.echo("Run an agent (one per GPU: CUDA_VISIBLE_DEVICES=0 ... &):")
     click.echo("  " + " ".join(agent_cmd))

@@ -65,3 +65,19 @@ def params_line(params: dict, limit: int = 300) -> str:
     walk(params or {}, "")
     line = printable(" ".join(flat))
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def shell_join(argv) -> str:
+    """argv as one line to paste into a shell: shlex quoting, and bash's $'...' for an argument
+    with control characters (shlex would put them in the terminal raw)."""
+    import shlex
+
+    def one(arg: str) -> str:
+        arg = str(arg)
+        if arg.isprintable():
+            return shlex.quote(arg)
+        body = "".join(c if c.isprintable() and c not in "'\\" else
+                       ("\\" + c if c in "'\\" else repr(c)[1:-1]) for c in arg)
+        return f"$'{body}'"
+
+    return " ".join(one(a) for a in argv)

@@ -86,14 +86,22 @@ class StoreBase:
     def _explain(self, exc) -> str:
         msg = _short(exc)
         low = msg.lower()
-        if self.is_sqlite and "unable to open" in low:
+        if self.is_sqlite and ("unable to open" in low or "readonly" in low or "read-only" in low):
             path = self.url.database
             folder = os.path.dirname(path) or "."
-            if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-                return (f"the store {path} is read-only: SQLite needs to write the file and to create "
-                        f"its -wal and -shm files beside it in {folder} ({msg})")
+            if not os.access(folder, os.W_OK):
+                return (f"the folder {folder} that holds the store is read-only (a read-only mount, or no write "
+                        f"permission): SQLite needs to create {os.path.basename(path)}-wal and -shm beside the "
+                        f"store ({msg})")
+            if os.path.exists(path) and not os.access(path, os.W_OK):
+                return f"the store file {path} is read-only: {msg}"
         if "readonly" in low or "read-only" in low:
             return f"the store {self.display_url} is read-only: {msg}"
+        if self.is_sqlite and ("not a database" in low or "malformed" in low):
+            return (f"{self.url.database} is not a usable sweeper store: {msg} (another kind of file, or a "
+                    "damaged one; `sqlite3 FILE 'PRAGMA integrity_check'` says more)")
+        if self.is_sqlite and "disk i/o error" in low and _nearly_full(os.path.dirname(self.url.database) or "."):
+            low += " no space"  # SQLite says "disk I/O error" when its -wal or -shm cannot grow
         if "disk is full" in low or "no space" in low:
             return f"no space left for the store {self.display_url}: {msg} (nothing already recorded was changed)"
         return f"store error ({self.display_url}): {msg}"
@@ -106,6 +114,14 @@ class StoreBase:
         self._write.dispose()
         if self._read is not self._write:
             self._read.dispose()
+
+
+def _nearly_full(folder: str) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < (1 << 20)
 
 
 def _transient(exc) -> bool:

@@ -6,7 +6,7 @@ import time
 
 from . import ids
 from .encoding import SWEEP_STATES, dumps, sweep_dict
-from .errors import NotFound
+from .errors import NotFound, StoreError
 
 
 class SweepsMixin:
@@ -18,6 +18,12 @@ class SweepsMixin:
         raw = config.text if config.text is not None else dumps(config.raw)
 
         def fn(conn):
+            if self.is_sqlite:
+                # Registering writes into the file: not into one whose pages are already damaged.
+                check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+                if check != "ok":
+                    raise StoreError(f"the store {self.url.database} is damaged (SQLite's quick_check: {check}); "
+                                     "nothing was registered: use another store (--store) or restore a copy")
             for _ in range(20):
                 sid = ids.new_id()
                 if conn.execute(sweeps.select().where(sweeps.c.id == sid)).first() is None:
