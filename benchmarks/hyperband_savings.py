@@ -33,7 +33,7 @@ def run_sweep(seed: int, trials: int, agents: int, hyperband: bool) -> dict:
                               env=env(SWEEPER_INTERPRETER=sys.executable), stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True) for _ in range(agents)]
     for p in procs:
-        assert p.wait() == 3, p.stderr.read()
+        assert p.wait() == 0, p.stderr.read()
     from sweeper.store import open_store
     runs = open_store(str(d / ".sweeper" / "sweeper.db")).runs(sid)
     full = [r for r in runs if r["n_lines"] == EPOCHS and r["state"] == "finished"]
