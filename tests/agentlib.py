@@ -92,3 +92,11 @@ def pid_alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def probe_running(store, sweep_id: str, timeout: float = 20.0) -> dict:
+    """The first run of the sweep whose probe program has started (its probe.json is written)."""
+    run = wait_for(lambda: next((r for r in store.runs(sweep_id) if r["pid"]), None), timeout=timeout,
+                   what="a run to start")
+    wait_for(lambda: (Path(run["run_dir"]) / "probe.json").exists(), timeout=timeout, what="its program to start")
+    return run

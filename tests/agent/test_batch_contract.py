@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agentlib import BIN, Project, env_for, exe, wait_for
+from agentlib import BIN, Project, env_for, exe, probe_running, wait_for
 
 
 @pytest.fixture
@@ -152,8 +152,7 @@ def test_an_interrupted_grid_point_is_run_again(any_project, sig, code):
     sid = project.sweep(GRID6 % 30)
     agent = project.start_agent(sid, "--grace", "5")
     store = project.open()
-    run = wait_for(lambda: next((r for r in store.runs(sid) if r["pid"]), None), what="a run to start")
-    wait_for(lambda: (Path(run["run_dir"]) / "probe.json").exists(), what="the program to start")
+    run = probe_running(store, sid)
     agent.send_signal(sig)
     assert agent.wait(30) == code
     old = store.get_run(run["id"])
@@ -174,8 +173,7 @@ def test_sighup_stores_the_last_metric_lines(project):
     sid = project.sweep("program: probe.py\nmethod: random\nparameters: {sleep: {value: 30}, lines: {value: 4}}\n")
     agent = project.start_agent(sid)
     store = project.open()
-    run = wait_for(lambda: next((r for r in store.runs(sid) if r["pid"]), None), what="a run to start")
-    wait_for(lambda: (Path(run["run_dir"]) / "probe.json").exists(), what="the program to start")
+    run = probe_running(store, sid)
     agent.send_signal(signal.SIGHUP)
     assert agent.wait(30) == 129
     assert len(store.metric_rows(run["id"])) == 4

@@ -10,13 +10,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from agentlib import BIN, Project, env_for, exe, pid_alive, wait_for
+from agentlib import Project, env_for, exe, pid_alive, probe_running, wait_for
 from faultlib import FreezableProxy, Host, assert_each_point_once, netns_reason
 
 # Leases short enough for a test: judged after 6 s without a heartbeat, renewed every 0.5 s.
@@ -94,8 +92,7 @@ def test_an_agent_stopped_past_its_lease_records_nothing_over_the_run_that_repla
     sleeper = subprocess.Popen([exe(), "agent", sid, "--output", "none"], cwd=project.root,
                                env=env_for(project.store, FAST), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
-    run = wait_for(lambda: next((r for r in store.runs(sid) if r["pid"]), None), what="a run to start")
-    wait_for(lambda: (Path(run["run_dir"]) / "probe.json").exists(), what="its program")
+    run = probe_running(store, sid)
     groups = {_group_of(sleeper.pid), _group_of(run["pid"])}
     assert os.getpgid(0) not in groups
     for group in groups:
