@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from .problems import Problem, describe, did_you_mean
 from .space import BOUNDED, DEPRECATED, DISCRETE, DISTRIBUTIONS, LOG_SCALED, flat_key, infer_distribution
@@ -23,6 +24,16 @@ MAX_GRID_AXIS = 1_000_000
 KNOWN_MACROS = {"env", "interpreter", "program", "args", "args_no_equals", "args_no_hyphens",
                 "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_json",
                 "args_json_file"}
+# How deep lists and mappings may nest, the top mapping being level 1. W&B's nested parameters
+# take two levels each and need a handful; the schema validator, deepcopy and the YAML dumper
+# recurse per level, and the whole path of load_dict first overflows Python's stack near 240.
+MAX_DEPTH = 100
+# How many nodes (values, lists, mappings) aliases, or objects shared inside a dict, may add once
+# each is expanded where it is used. The validator, the store's JSON and the dry-run print all
+# expand them: 460 bytes of nine aliases per level stand for 9^9 lists. Reusing an anchor adds
+# dozens; a file written out longer than this needs no aliases and is not limited.
+MAX_ADDED_NODES = 100_000
+_CAP = 10**12  # counts stop here: enough to refuse, and no integers with thousands of digits
 
 
 def _num(x) -> bool:
@@ -106,10 +117,13 @@ def _deprecated(spec, here, dist) -> Problem:
     new = DEPRECATED[dist]
     hint = ""
     if _num(spec.get("min")) and _num(spec.get("max")):
-        lo, hi = math.exp(spec["min"]), math.exp(spec["max"])
-        if dist == "inv_log_uniform":
-            lo, hi = math.exp(-spec["max"]), math.exp(-spec["min"])
-        hint = f": here that is min: {lo:.6g}, max: {hi:.6g}"
+        try:
+            lo, hi = math.exp(spec["min"]), math.exp(spec["max"])
+            if dist == "inv_log_uniform":
+                lo, hi = math.exp(-spec["max"]), math.exp(-spec["min"])
+            hint = f": here that is min: {lo:.6g}, max: {hi:.6g}"
+        except OverflowError:  # e^710 and up: no value to suggest
+            pass
     return Problem(here + ("distribution",),
                    f"distribution '{dist}' takes min and max as natural logarithms and is deprecated; "
                    f"use '{new}' with the values themselves{hint}")
@@ -157,7 +171,8 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
                                           "give it values, or use int_uniform or q_uniform, or method random or bayes"))
             elif (n := _axis_length(dist, spec)) is not None and n > MAX_GRID_AXIS:
                 out.append(Problem(where, f"grid search lists every value of {flat_key(path)}, and this {dist} has "
-                                          f"{n:,} of them, more than the {MAX_GRID_AXIS:,} sweeper enumerates: use "
+                                          f"{f'{n:,}' if math.isfinite(n) else 'countless'} of them, "
+                                          f"more than the {MAX_GRID_AXIS:,} sweeper enumerates: use "
                                           + ("a larger q" if dist == "q_uniform" else "q_uniform with a q above 1")
                                           + ", or method random"))
             elif "probabilities" in spec:
@@ -204,7 +219,9 @@ def _axis_length(dist: str, spec: dict) -> int | None:
         return None
     if dist == "int_uniform":
         return int(hi) - int(lo) + 1
-    return max(0, math.ceil((hi - lo) / q))
+    n = (hi - lo) / q
+    # Bounds near the float limit make the quotient infinite: too many to list, as any over the cap.
+    return max(0, math.ceil(n)) if math.isfinite(n) else math.inf
 
 
 def _nested_path(path: tuple) -> tuple:
@@ -212,3 +229,112 @@ def _nested_path(path: tuple) -> tuple:
     for i, part in enumerate(path):
         out += (part,) if i == 0 else ("parameters", part)
     return out
+
+
+def measure(root, children):
+    """Nodes and levels of every container under `root`, shared ones counted where each is used,
+    visiting each container once and without recursion (depth cannot exhaust the stack).
+
+    children(x) is None for a leaf, else x's children. Returns (shape, written, loop): shape maps
+    id(container) to (nodes, levels) as expanded; written counts nodes as written (a shared
+    container once); loop is a container found inside itself (then shape is incomplete).
+    """
+    shape: dict[int, tuple[int, int]] = {}
+    kids = children(root)
+    if kids is None:
+        return shape, 1, None
+    written = 1
+    stack = [(root, iter(kids), [1, 1])]
+    open_ids = {id(root)}
+    while stack:
+        node, it, acc = stack[-1]
+        for child in it:
+            written += 1
+            sub = children(child)
+            if sub is None:
+                acc[0] += 1
+                continue
+            known = shape.get(id(child))
+            if known is None:
+                if id(child) in open_ids:
+                    return shape, written, child
+                open_ids.add(id(child))
+                stack.append((child, iter(sub), [1, 1]))
+                break
+            acc[0], acc[1] = min(acc[0] + known[0], _CAP), max(acc[1], known[1] + 1)
+        else:
+            stack.pop()
+            open_ids.discard(id(node))
+            shape[id(node)] = (acc[0], acc[1])
+            if stack:
+                up = stack[-1][2]
+                up[0], up[1] = min(up[0] + acc[0], _CAP), max(up[1], acc[1] + 1)
+    return shape, written, None
+
+
+def _data_children(x):
+    if isinstance(x, dict):
+        return [part for item in x.items() for part in item]
+    return x if isinstance(x, (list, tuple)) else None
+
+
+def check_shape(cfg: dict) -> list[Problem]:
+    """A config dict that every later step (schema, rules, normalize, the store) can walk: no
+    container inside itself, at most MAX_DEPTH levels, sharing that adds at most MAX_ADDED_NODES.
+    Checked before anything else, since those steps recurse and expand shared objects."""
+    shape, written, loop = measure(cfg, _data_children)
+    if loop is not None:
+        where = next(((k,) for k, v in cfg.items() if measure(v, _data_children)[2] is not None), ())
+        return [Problem(where, "holds a list or mapping that contains itself; a sweep config is a tree")]
+    nodes, levels = shape[id(cfg)]
+    tops = [(shape.get(id(v), (1, 0)), k) for k, v in cfg.items()]
+    if levels > MAX_DEPTH:
+        key = max(tops, key=lambda t: t[0][1])[1]
+        return [Problem((key,), f"lists and mappings nest {levels} levels deep, more than the {MAX_DEPTH} "
+                                "a sweep config may have (nested parameters take two levels each)")]
+    if nodes - written > MAX_ADDED_NODES:
+        key = max(tops, key=lambda t: t[0][0])[1]
+        return [Problem((key,), f"objects used in several places expand this config to {count_nodes(nodes)} nodes, "
+                                f"{count_nodes(nodes - written)} more than it holds, past the {MAX_ADDED_NODES:,} "
+                                "that sharing may add")]
+    return []
+
+
+def check_values(cfg: dict, limit: int = 20) -> list[Problem]:
+    """Leaves the rules and the grid can compute with: an integer past the float range makes
+    math.isfinite and float() raise, and an unhashable one (a YAML !!set, an array) cannot be
+    told apart from the other values. Walks each shared container once (check_shape ran first)."""
+    out: list[Problem] = []
+    seen: set[int] = set()
+    stack: list = [((), cfg)]
+    while stack and len(out) < limit:
+        path, x = stack.pop()
+        if isinstance(x, (dict, list, tuple)):
+            if id(x) not in seen:
+                seen.add(id(x))
+                items = list(x.items() if isinstance(x, dict) else enumerate(x))
+                if any(_huge(k) for k, _ in items):  # not in a path: printing it would raise
+                    out.append(Problem(path, f"a key here is {_TOO_LARGE}"))
+                    continue
+                stack.extend((path + (k,), v) for k, v in reversed(items))
+        elif _huge(x):
+            out.append(Problem(path, f"this is {_TOO_LARGE}"))
+        else:
+            try:
+                hash(x)
+            except TypeError:
+                out.append(Problem(path, "expected a number, a string, true or false, null, a list or a "
+                                         f"mapping; found {describe(x)}"))
+    return out
+
+
+_TOO_LARGE = "an integer too large for a number: sweeper computes with 64-bit floats, up to about 1.8e308"
+
+
+def _huge(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and abs(x) > sys.float_info.max
+
+
+def count_nodes(n: int) -> str:
+    """A count from measure, which stops counting at _CAP."""
+    return f"more than {_CAP:,}" if n >= _CAP else f"{n:,}"

@@ -95,6 +95,12 @@ def load_dict(data: dict, source: str | None = None, positions: dict | None = No
     if not isinstance(data, dict):
         raise SweepConfigError([Problem((), f"a sweep config is a mapping; found {describe(data)}")], source)
     positions = positions or {}
+    # The schema validator, the rules and normalize recurse, and expand shared objects: a dict
+    # nested a thousand levels, or inside itself, must be refused before any of them sees it;
+    # and the rules compute with every number (an integer past the float range makes them raise).
+    shape_problems = checks.check_shape(data) or checks.check_values(data)
+    if shape_problems:
+        raise SweepConfigError([_locate(p, positions) for p in shape_problems], source)
     schema_problems = _schema_problems(data)
     # A parameter the schema already faults would trip the rules beside it too; say it once.
     skip = {_parameter_of(p.path) for p in schema_problems} - {()}
