@@ -12,8 +12,19 @@ import os
 
 
 def sweep(config, project: str | None = None, entity: str | None = None, store: str | None = None) -> str:
-    """Validate a sweep config (a dict, or the path of a YAML file) as `sweeper sweep` does, and
-    register it. Returns the sweep ID. Raises SweepConfigError listing every problem."""
+    """Validate a sweep config as `sweeper sweep` does, and register it.
+
+    Args:
+        config: the sweep config: a dict (W&B's format), or the path of a YAML file.
+        project: the project it belongs to (the config's `project:` otherwise).
+        entity: kept with it, as W&B's entity.
+        store: the store's URL or path (default: SWEEPER_STORE, or the nearest .sweeper/).
+
+    Returns:
+        The sweep ID, for `sweeper.agent`.
+
+    Raises SweepConfigError listing every problem; nothing is registered then.
+    """
     from .store import open_store
     from .sweepfile.load import load_dict, load_file
 
@@ -27,26 +38,76 @@ def sweep(config, project: str | None = None, entity: str | None = None, store: 
 
 def agent(sweep_id: str, function=None, count: int | None = None, project: str | None = None,
           entity: str | None = None, store: str | None = None, gpus=None, output: str = "plain",
-          max_failures: int = 3, exit_on_pause: bool = False) -> int:
-    """Run the sweep: call `function` once per claimed run (each in its own forked process),
+          max_failures: int = 3, exit_on_pause: bool = False, grace: float = 10.0) -> int:
+    """Run the sweep: call `function` once per claimed run, each in its own forked process,
     or, without one, launch the sweep's program as `sweeper agent` does.
 
+    Works from a script or a notebook (Jupyter): a run's output goes to its output.log and
+    to this process's stdout (the cell).
+
     Args:
+        sweep_id: the sweep's ID (or ENTITY/PROJECT/ID).
+        function: called with no arguments for each run; it calls sweeper.init() and reads
+            sweeper.config. An exception fails that run only; the agent goes on.
+        count: at most this many runs (default: until the sweep has no more work).
+        project, entity: where to look the sweep up, as W&B's.
+        store: the store's URL or path (default: SWEEPER_STORE, or the nearest .sweeper/).
         gpus: "0,1", [0, 1], "all" or None; one run per GPU at once (ValueError if malformed).
+        output: "plain", "prefix" (each line marked with its run) or "none".
         max_failures: the sweep's failure guard (failed runs in a row, on any agent).
         exit_on_pause: return 4 when the sweep is paused, instead of waiting for resume.
+        grace: seconds between the SIGTERM that stops a run (hyperband, cancel, Ctrl+C) and
+            the SIGKILL, as `sweeper agent --grace`: the time a run has to save a checkpoint
+            after sweeper.log raised RunStopped.
 
-    Returns the agent's exit code, as `sweeper agent` exits (sweeper.agents.exit_codes.ExitCode):
-    0 when the work is done (count reached, or the sweep has no more work), 8 when every run
-    it ran failed, 6 when the sweep is failing, 5 canceled, 7 store unreachable, 128+n for a signal.
+    Returns:
+        The agent's exit code, as `sweeper agent` exits (sweeper.agents.exit_codes.ExitCode):
+        0 when the work is done (count reached, or the sweep has no more work), 8 when every
+        run it ran failed, 6 when the sweep is failing, 5 canceled, 7 store unreachable,
+        128+n for a signal.
     """
     from .agents import gpus as gpu_ids
     from .agents.loop import Agent
     from .store import open_store
 
     gpu_list = gpu_ids.parse(gpus)
+    if grace is None or grace < 0:
+        raise ValueError(f"grace must be a number of seconds, 0 or more, not {grace!r}")
     st = open_store(store)
     ref = "/".join(p for p in (entity, project, sweep_id) if p) if "/" not in sweep_id else sweep_id
     sw = st.get_sweep(ref)
+    if function is not None and callable(function):
+        function = _naming(function, st)
     return Agent(st, sw, count=count, gpus=gpu_list, output=output, function=function,
-                 max_failures=max_failures, exit_on_pause=exit_on_pause).run()
+                 max_failures=max_failures, exit_on_pause=exit_on_pause, grace=float(grace)).run()
+
+
+def _naming(function, st):
+    """The function, run so that sweeper.init(name=...) in the forked run reaches the store.
+
+    The run's process opens its own connection (a forked one must not share the agent's);
+    only when a name is given, and only while the run is still its agent's (fenced)."""
+    import functools
+
+    url = st.url.render_as_string(hide_password=False)
+    root = st.root
+
+    @functools.wraps(function)
+    def run():
+        from .program import runtime
+
+        opened = []
+
+        def sink(run_id: str, name: str | None):
+            from .store import Store, StoreError
+            try:
+                if not opened:
+                    opened.append(Store(url, root, create=False))
+                opened[0].update_run(run_id, fence=True, name=name)
+            except StoreError as exc:
+                print(f"sweeper: the run's name was not recorded: {exc}", flush=True)
+
+        runtime._name_sink = sink
+        return function()
+
+    return run

@@ -33,6 +33,7 @@ TAIL_BYTES = 256 << 10  # the output kept in memory for last_lines (a failed run
 DRAIN_SECONDS = 5.0  # after the run's processes are killed, how long to wait for the pipe's end
 _programs: set[int] = set()  # pids of programs not yet waited for: never killed nor reaped by another run
 _subreaper = False
+_relay_fds: set[int] = set()  # fds the relays of running forked functions hold (see ForkedFunction)
 
 
 def _become_subreaper():
@@ -54,10 +55,16 @@ class ForkedFunction:
 
     Forking (not spawning) lets a notebook's `train` run without being pickled, and a run's
     GPU memory is returned when its process ends, so it cannot leak into the next run.
+
+    The run's stdout and stderr are a pipe, whatever sys.stdout is here. When this process's
+    sys.stdout is not a file (a notebook's OutStream, contextlib.redirect_stdout), the agent
+    cannot echo bytes to it: a relay thread copies the output, as text, to that object (the
+    cell shows the run) and on to the pipe the agent reads (output.log keeps it all).
     """
 
     def __init__(self, function, env: dict, cwd: str):
         read_end, write_end = os.pipe()
+        text_out = _text_stdout()
         pid = os.fork()
         if pid == 0:  # the run
             code = 1
@@ -65,6 +72,11 @@ class ForkedFunction:
                 os.setsid()
                 _die_with_parent()
                 os.close(read_end)
+                for fd in list(_relay_fds):  # another run's relay: its pipe must end with that run
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
                 os.dup2(write_end, 1)
@@ -75,6 +87,8 @@ class ForkedFunction:
                 os._exit(code)
         os.close(write_end)
         self.pid = pid
+        if text_out is not None:
+            read_end = _relay(read_end, text_out, pid)
         self.stdout = os.fdopen(read_end, "rb")
         self.returncode = None
 
@@ -99,13 +113,73 @@ class ForkedFunction:
         return self.returncode
 
 
+def _text_stdout():
+    """This process's sys.stdout when it is a text-only object (no .buffer to write bytes to)."""
+    out = sys.stdout
+    if out is None or getattr(out, "buffer", None) is not None:
+        return None
+    return out if callable(getattr(out, "write", None)) else None
+
+
+def _relay(source: int, out, pid: int) -> int:
+    """Copy what arrives on fd `source` to the text stream `out` and to a new pipe; return the
+    new pipe's read end. Never stops reading before the end, so the run never blocks on it."""
+    import codecs
+
+    read_end, write_end = os.pipe()
+    _relay_fds.update((source, write_end))
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def show(text: str):
+        nonlocal out
+        if out is None or not text:
+            return
+        try:
+            out.write(text)
+            out.flush()
+        except Exception:  # noqa: BLE001 - a closed StringIO, a kernel gone: keep feeding the log
+            out = None
+
+    def pump():
+        sink = write_end
+        try:
+            while True:
+                try:
+                    chunk = os.read(source, READ_BYTES)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                show(decoder.decode(chunk))
+                view = memoryview(chunk)
+                while sink is not None and view:
+                    try:
+                        view = view[os.write(sink, view):]
+                    except OSError:  # the agent closed its end: keep draining the run
+                        _relay_fds.discard(sink)
+                        os.close(sink)
+                        sink = None
+            show(decoder.decode(b"", final=True))
+        finally:
+            _relay_fds.difference_update((source, write_end))
+            os.close(source)
+            if sink is not None:
+                os.close(sink)
+
+    threading.Thread(target=pump, name=f"relay-{pid}", daemon=True).start()
+    return read_end
+
+
 def _run_function(function, env: dict) -> int:
     import traceback
 
     from ..program import runtime
 
-    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    # Whatever stood for them here (a notebook's OutStream, a StringIO, a file), the run's
+    # output goes to fds 1 and 2, the pipe: print(), C libraries and subprocesses alike.
+    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, runtime._on_sigterm)
     runtime._reset_for_child(env)

@@ -34,6 +34,8 @@ HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
 # No heartbeat from any agent of a sweep for this long: the store was away, not the agents.
 OUTAGE_GAP = HEARTBEAT_TIMEOUT / 2
 CRASHED_REASON = "its agent stopped answering (killed, stopped, or cut off from the store)"
+STANDALONE_CRASHED_REASON = ("its program stopped answering: no heartbeat for SWEEPER_HEARTBEAT_TIMEOUT s, or "
+                             "its process is gone (killed: SIGKILL, out of memory; or its machine was lost)")
 
 
 class LeaseLost(StoreError):
@@ -130,12 +132,7 @@ class LeasesMixin:
         rows = conn.execute(select(runs.c.id, runs.c.heartbeat_at, agents.c.host, agents.c.pid)
                             .select_from(runs.outerjoin(agents, agents.c.id == runs.c.agent_id))
                             .where(runs.c.sweep_id == sweep_id, runs.c.state == "running")).all()
-        me = socket.gethostname()
-        dead: list[str] = []
-        for rid, beat, host, pid in rows:
-            gone_here = host == me and pid is not None and not _pid_alive(pid)
-            if gone_here or (judge_clock and (beat or 0) < stale):
-                dead.append(rid)
+        dead = _expired(rows, stale if judge_clock else None)
         if dead:
             conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
                 state="crashed", ended_at=now, stop_reason=CRASHED_REASON))
@@ -146,6 +143,89 @@ class LeasesMixin:
 
     def reap(self, sweep_id: str) -> list[str]:
         return self._tx(lambda c: self._reap(c, sweep_id, self._now(c)))
+
+    # ---- standalone runs (sweeper.init() outside a sweep) --------------------------------
+    # Leased to their own process: it heartbeats (program/standalone.py), `runs.host` and
+    # `runs.pid` are its own. No outage allowance: a standalone run has no fellow agents whose
+    # silence would tell a store that was away from a dead program.
+
+    def beat_run(self, run_id: str) -> bool:
+        """Renew a standalone run's lease; False when it is no longer running (it was reaped)."""
+        from .tables import runs
+
+        def fn(conn):
+            q = runs.update().where(runs.c.id == run_id, runs.c.state == "running")
+            return conn.execute(q.values(heartbeat_at=self._now(conn))).rowcount > 0
+
+        return self._tx(fn)
+
+    def _standalone_expired(self, conn, project: str | None, now: float) -> list[str]:
+        from sqlalchemy import select
+
+        from .tables import runs
+
+        q = select(runs.c.id, runs.c.heartbeat_at, runs.c.host, runs.c.pid).where(
+            runs.c.sweep_id.is_(None), runs.c.agent_id.is_(None), runs.c.state == "running")
+        if project is not None:
+            q = q.where(runs.c.project == project)
+        return _expired(conn.execute(q).all(), now - HEARTBEAT_TIMEOUT)
+
+    def reap_standalone(self, project: str | None = None) -> list[str]:
+        """Mark crashed the standalone runs (of `project`) whose heartbeat is older than
+        HEARTBEAT_TIMEOUT or whose process is gone from this host; return their IDs.
+
+        Looks first in a read transaction, so a reader of a store it cannot write (or of one
+        with nothing to reap) never takes the write lock; a failed write leaves things as they were."""
+        if not self._tx(lambda c: self._standalone_expired(c, project, self._now(c)), write=False):
+            return []
+        from .tables import runs
+
+        def fn(conn):
+            now = self._now(conn)
+            dead = self._standalone_expired(conn, project, now)
+            if dead:
+                conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
+                    state="crashed", ended_at=now, stop_reason=STANDALONE_CRASHED_REASON))
+            return dead
+
+        try:
+            return self._write_briefly(fn)
+        except StoreError:
+            return []
+
+    def _write_briefly(self, fn, wait_ms: int = 1000):
+        """One write transaction that waits at most wait_ms for a lock, else StoreError: a
+        reader's housekeeping must not hang behind a writer that was stopped holding one."""
+        if not self.is_sqlite:
+            def pg(conn):
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
+                return fn(conn)
+            return self._tx(pg)
+        from sqlalchemy.exc import DBAPIError
+        try:
+            with self._write.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                usual = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+                try:
+                    with conn.begin():
+                        return fn(conn)
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={int(usual)}")
+        except DBAPIError as exc:
+            raise StoreError(self._explain(exc)) from None
+
+
+def _expired(rows, stale: float | None) -> list[str]:
+    """IDs of (id, heartbeat_at, host, pid) rows whose lease ran out: a pid gone from this host
+    (a kill -9 is known for certain), or, when `stale` is given, a heartbeat older than it."""
+    me = socket.gethostname()
+    dead: list[str] = []
+    for rid, beat, host, pid in rows:
+        gone_here = host == me and pid is not None and not _pid_alive(pid)
+        if gone_here or (stale is not None and (beat or 0) < stale):
+            dead.append(rid)
+    return dead
 
 
 def _pid_alive(pid: int) -> bool:

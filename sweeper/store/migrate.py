@@ -19,10 +19,17 @@ def _add_failure_guard(conn):
     conn.execute(text("ALTER TABLE sweeps ADD COLUMN resumed_at FLOAT"))
 
 
+def _add_run_name(conn):
+    from sqlalchemy import inspect, text
+    if "name" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.execute(text("ALTER TABLE runs ADD COLUMN name TEXT"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
 MIGRATIONS: dict = {
     1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
     2: _add_failure_guard,  # v3: sweeps.failure_streak and last_failed_run, the sweep's failure guard
+    3: _add_run_name,  # v4: runs.name, the name sweeper.init(name=...) was given
 }
 
 

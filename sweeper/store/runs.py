@@ -142,7 +142,12 @@ class RunsMixin:
 
     def runs(self, sweep_id: str | None = None, project: str | None = None,
              include_superseded: bool = True) -> list[dict]:
+        """Runs in creation order. With `project`, its standalone runs whose program is gone are
+        marked crashed first (leases.reap_standalone), so no killed script stays `running`."""
         from .tables import runs
+
+        if project is not None:
+            self.reap_standalone(project)
 
         def fn(conn):
             q = runs.select().order_by(runs.c.created_at)

@@ -7,7 +7,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
                         text)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -77,6 +77,7 @@ runs = Table(
     Column("band", Integer),  # the hyperband band that stopped it
     Column("error", Text),  # last lines of output of a failed run, or a traceback
     Column("claim_ms", Float),  # how long claiming it took, lock wait included: contention shows here
+    Column("name", Text),  # sweeper.init(name=...), W&B's display name; NULL when none was given
 )
 Index("runs_grid_point", runs.c.sweep_id, runs.c.grid_index, unique=True,
       sqlite_where=text("grid_index IS NOT NULL AND NOT superseded"),
