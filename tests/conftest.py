@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from programlib import place  # noqa: F401 - the fixture of tests/program/
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 PG_ADMIN = os.environ.get("SWEEPER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -1,4 +1,6 @@
-"""Helpers for the program side's tests: a folder with a store, programs run as real processes."""
+"""Helpers for the program side's tests (tests/program/): a folder with a store, programs run as real
+processes. Its `place` fixture is made visible to every test by tests/conftest.py (a second
+conftest.py would shadow the first as the module `conftest`)."""
 
 from __future__ import annotations
 
