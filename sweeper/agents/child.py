@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from .reaper import kill_run
+from .reaper import kill_run, started
 
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
@@ -219,6 +219,7 @@ class Child:
             raise
         self.pid = self.proc.pid
         _programs.add(self.pid)
+        self._since = started(self.pid)  # its descendants start after it: older processes are not looked at
         self.started = time.time()
         self.terminated_by_us: str | None = None  # why we stopped it, if we did
         self.stop_state: str | None = None  # the state its run gets for it: stopped or interrupted
@@ -335,7 +336,7 @@ class Child:
         self.signal_group(signal.SIGKILL)
         if _libc is None:
             return
-        found = kill_run(self.run_id, self.pid, exclude=set(_programs))
+        found = kill_run(self.run_id, self.pid, exclude=set(_programs), since=self._since)
         me = os.getpid()
         for pid, (ppid, _sid) in found.items():
             # Ours only by reparenting (the run's processes are never our Popen children, and

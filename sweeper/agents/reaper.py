@@ -28,22 +28,31 @@ KILL_SECONDS = 3.0  # how long to keep killing a run's processes (each kill is i
 
 
 def processes():
-    """(pid, ppid, state, session) of every process in /proc that can be read."""
+    """(pid, ppid, state, session, start time in clock ticks) of every process in /proc that can be read."""
     try:
         names = os.listdir("/proc")
     except OSError:
         return
     for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                data = f.read()
-            # the command name (2nd field) may hold spaces and parentheses: split after the last ')'
-            fields = data[data.rindex(b")") + 2:].split()
-            yield int(name), int(fields[1]), fields[0], int(fields[3])
-        except (OSError, ValueError, IndexError):
-            continue  # it ended while we looked, or it is not ours to read
+        if name.isdigit():
+            yield from _stat(int(name))
+
+
+def _stat(pid: int):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        # the command name (2nd field) may hold spaces and parentheses: split after the last ')'
+        fields = data[data.rindex(b")") + 2:].split()
+        yield pid, int(fields[1]), fields[0], int(fields[3]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return  # it ended while we looked, or it is not ours to read
+
+
+def started(pid: int) -> int:
+    """The process's start time (clock ticks since boot); 0 if it cannot be read."""
+    proc = next(_stat(pid), None)
+    return proc[4] if proc else 0
 
 
 def run_marker(pid: int) -> bytes | None:
@@ -62,12 +71,15 @@ def run_marker(pid: int) -> bytes | None:
     return env[start:] if end < 0 else env[start:end]
 
 
-def kill_run(run_id: str | None, session: int | None, exclude=(), seconds: float = KILL_SECONDS) -> dict:
+def kill_run(run_id: str | None, session: int | None, exclude=(), since: int = 0,
+             seconds: float = KILL_SECONDS) -> dict:
     """SIGKILL every live process of a run, again and again until none is left (a process
     may fork while we look; a killed parent's children show up reparented). A process is the
     run's if it carries the run's marker, or if it is in the program's session (or in a
     session one of the marked processes is in) and carries no other run's marker (so a pid
-    reused by another run's program cannot pull that run in). Returns {pid: (ppid, session)}
+    reused by another run's program cannot pull that run in). Only processes started since
+    the program did (`since`, its start time) are looked at: the others cannot be its
+    descendants, and the environment of each is not read for nothing. Returns {pid: (ppid, session)}
     of the run's processes, zombies included, for the caller to reap its own children."""
     exclude = set(exclude) | {os.getpid()}
     mine = run_id.encode() if run_id else None
@@ -76,8 +88,8 @@ def kill_run(run_id: str | None, session: int | None, exclude=(), seconds: float
     deadline = time.monotonic() + seconds
     while True:
         live = 0
-        for pid, ppid, state, sid in processes():
-            if pid in exclude:
+        for pid, ppid, state, sid, start in processes():
+            if pid in exclude or start < since:
                 continue
             if state == b"Z":  # dead already; its environment is gone, its session is not
                 if sid in sessions:
@@ -103,12 +115,13 @@ def kill_run(run_id: str | None, session: int | None, exclude=(), seconds: float
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the agent's to handle
-    runs: dict[int, str | None] = {}  # pgid -> its run's id
+    runs: dict[int, tuple] = {}  # pgid -> its run's id, and when its program started
     for line in sys.stdin:
         sign, _, run_id = line.strip().partition(" ")
         if sign[:1] in "+-" and sign[1:].isdigit():
             if sign[0] == "+":
-                runs[int(sign[1:])] = run_id or None
+                pgid = int(sign[1:])
+                runs[pgid] = (run_id or None, started(pgid))
             else:
                 runs.pop(int(sign[1:]), None)
     for pgid in runs:
@@ -117,8 +130,8 @@ def main() -> None:
         except (ProcessLookupError, PermissionError):
             pass
     # Then what left the groups: daemons (setsid, double fork) that still carry the run's marker.
-    for pgid, run_id in runs.items():
-        kill_run(run_id, pgid)
+    for pgid, (run_id, since) in runs.items():
+        kill_run(run_id, pgid, since=since)
 
 
 class Reaper:
