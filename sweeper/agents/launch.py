@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..integrations.wandb import hook as wandb_hook
 from ..results.format import printable
 from ..store import LeaseLost
 from . import command as commandline
@@ -48,6 +49,7 @@ class LaunchMixin:
         env.setdefault("PYTHONUNBUFFERED", "1")  # so that the program's output is seen live
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        wandb_run = wandb_hook.prepare(self, run, run_dir, env)  # a W&B script's sweep config, offline
         if self.function is not None:
             argv = self.function
             shown = [f"<function {getattr(self.function, '__qualname__', repr(self.function))}>"]
@@ -60,6 +62,7 @@ class LaunchMixin:
             child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
         except OSError as exc:
             return self._not_started(run, shown, exc, run_dir, log_path, env.get("CUDA_VISIBLE_DEVICES"))
+        wandb_run.start()  # its wandb.log rows -> the metrics file, while it runs
         self.reaper.watch(child.pid, run_id)
         tailer = Tailer(mpath, self.store, run, self.config, log_path=str(log_path),
                         on_stop=lambda decision: self._stop_child(child, "early terminated", "stopped"),
@@ -81,6 +84,7 @@ class LaunchMixin:
         # Block until the program ends; stopping it (hyperband, cancel, a signal, a lost lease) is
         # done by other threads through _stop_child, so the wait costs nothing per run.
         child.wait()
+        wandb_run.stop()  # the bridge's last rows are in the metrics file before the tailer's last read
         with self.lock:
             self.active.pop(run_id, None)
         child.signal_group(signal.SIGKILL)  # what the program left behind in its group goes too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -27,8 +28,13 @@ from .common import EXIT_BAD_INPUT, Fail, get_sweep, open_store, store_failure, 
 @click.option("--output", type=click.Choice(["auto", "plain", "prefix", "none"]), default="auto",
               show_default=True, help="How to echo the program's output: as is, prefixed with the run ID, "
                                       "or not at all (auto: prefix with --gpus).")
+@click.option("--wandb", "wandb_mode", type=click.Choice(["auto", "on", "off"]), default=None,
+              help="W&B training scripts, unchanged: each run gets its parameters as wandb.config, W&B in "
+                   "offline mode (unless WANDB_MODE is set), and its wandb.log rows reach the store live. "
+                   "auto (default; also SWEEPER_WANDB): when the program's Python can import wandb.")
 @store_option
-def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, exit_on_pause, output, store_url):
+def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, exit_on_pause, output, wandb_mode,
+          store_url):
     """Run the sweep's program for the next parameter sets, one run after another.
 
     Each run's parameters reach the program as command-line arguments (--lr=0.01 ...);
@@ -48,6 +54,8 @@ def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, exit_on_pau
     from ..agents.loop import Agent, AgentError
     from ..store import StoreError
 
+    if wandb_mode:
+        os.environ["SWEEPER_WANDB"] = wandb_mode  # read by integrations/wandb/hook.py at each run
     try:
         gpu_list = gpu_ids.parse(gpus)
     except gpu_ids.BadGpus as exc:

@@ -1,0 +1,310 @@
+"""The agent's side of W&B scripts: what a run gets so that `wandb.init()` finds its sweep, and
+the bridge process that brings its `wandb.log` rows to the store. Standard library only.
+
+Whether a run gets it: `sweeper agent --wandb auto|on|off` (or SWEEPER_WANDB; default auto).
+auto: when the program's interpreter can import wandb, asked once per interpreter with
+importlib.util.find_spec (which imports nothing); on: the environment even where wandb is not
+found (a `command:` whose Python the agent cannot tell); off: nothing.
+
+What the run's program gets, as `wandb agent` gives it (wandb_agent.py / agents/pyagent.py):
+    WANDB_SWEEP_PARAM_PATH  RUN_DIR/wandb/sweep-SWEEP/config-RUN.yaml: `wandb_version: 1` and
+                            `name: {value: v}` per parameter (nested ones as W&B gives them);
+                            wandb.init() applies it as config locked by "sweep": it beats the
+                            script's defaults, and config.update of those keys is a warned no-op
+    WANDB_RUN_ID            sweeper's run ID
+    WANDB_DIR               the run's folder: W&B's files stay with the run
+    WANDB_MODE              offline, unless set: no account, no network, no login
+    WANDB__TRANSACTION_LOG_FLUSH_INTERVAL  0.05 s unless set (wandb's default: 15 s), so rows
+                            reach the file, and the store, while the run runs
+    WANDB_PROJECT           the sweep file's `project:`, unless set (wandb.init(project=) wins)
+Not WANDB_SWEEP_ID: the lock needs only the param file (wandb_setup.config, wandb_run.py's
+merge_locked(user="sweep")), while a sweep ID makes wandb.init() drop the script's project=,
+entity= and id= (clear_run_path_if_sweep_or_launch), and W&B's server, online or at
+`wandb sync`, looks for a sweep that exists only in sweeper's store ("sweep ... not found",
+wandb/wandb#8115). WANDB_SILENT and WANDB_CONSOLE are left as the user set them: W&B's
+warnings (a locked key) are worth seeing.
+
+A function run (`sweeper.agent(ID, function=train)`) gets the same, and wandb.finish() after
+it if it left its W&B run open, as W&B's pyagent does.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+SWITCH = "SWEEPER_WANDB"
+MODES = ("auto", "on", "off")
+FLUSH_INTERVAL = "0.05"
+STOP_SECONDS = 30.0  # the bridge's final read, once the program has ended
+WATCH_SECONDS = 0.05  # how often to look for the program's W&B run before starting the bridge
+BRIDGE_MODULE = "sweeper.integrations.wandb.bridge"
+BRIDGE_FILE = Path(__file__).resolve().parent / "bridge.py"
+BRIDGE_LOG = "wandb-bridge.log"
+PYTHON = re.compile(r"^python[0-9.]*$")
+MACRO = re.compile(r"^\$\{[A-Za-z_:]+\}$")
+PROBE = (
+    "import importlib.util as u, json, sys\n"
+    "w = u.find_spec('wandb'); s = u.find_spec('sweeper')\n"
+    "def version():\n"
+    "    try:\n"
+    "        from importlib.metadata import version\n"
+    "        return version('wandb')\n"
+    "    except Exception:\n"
+    "        return '?'\n"
+    "print(json.dumps({'wandb': version() if w and w.origin else None,\n"
+    "                  'sweeper': s.origin if s and s.origin else None, 'python': sys.executable}))\n"
+)
+
+_lock = threading.Lock()
+_probes: dict[str, dict] = {}
+_said: set = set()
+
+
+class _Off:
+    """A run without W&B's treatment."""
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+OFF = _Off()
+
+
+def mode() -> str:
+    chosen = (os.environ.get(SWITCH) or "auto").strip().lower()
+    return chosen if chosen in MODES else "auto"
+
+
+def prepare(agent, run: dict, run_dir: Path, env: dict):
+    """Before the program starts: give it W&B's sweep environment (in `env`) and return the
+    run's bridge (start() once the program runs, stop() once it has ended); or OFF."""
+    chosen = mode()
+    if chosen == "off":
+        return OFF
+    python = program_interpreter(agent, env)
+    probe = _probe(python, env, Path(run_dir))
+    if not probe.get("wandb") and chosen == "auto":
+        return OFF
+    give_env(env, run, Path(run_dir), agent.sweep["id"], agent.config)
+    if agent.function is not None:
+        agent.function = finishing(agent.function)
+    if not probe.get("wandb"):
+        _say_once(agent, "no-wandb", f"--wandb on, but {python} cannot import wandb: runs get W&B's "
+                                     "environment, but no bridge can read what they log")
+        return OFF
+    return RunBridge(agent, python, probe, Path(run_dir), env["SWEEPER_METRICS"], run["id"])
+
+
+def finishing(function):
+    """The run's function, then wandb.finish() if it left a W&B run open, as W&B's pyagent does
+    (finish(exit_code=1) when it raised): a forked run ends with os._exit, without atexit."""
+    if getattr(function, "_finishes_wandb", False):
+        return function
+
+    @functools.wraps(function)
+    def run():
+        try:
+            function()
+        except Exception:
+            _finish_wandb(1)
+            raise
+        _finish_wandb(0)
+
+    run._finishes_wandb = True
+    return run
+
+
+def _finish_wandb(code: int) -> None:
+    wandb = sys.modules.get("wandb")  # only if the function imported it: never imported here
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.finish(exit_code=code)
+
+
+def give_env(env: dict, run: dict, run_dir: Path, sweep_id: str, config: dict) -> Path:
+    """Set what wandb.init() reads in `env`; write the sweep config file. Returns its path."""
+    path = write_sweep_config(run_dir, sweep_id, run["id"], run["params"])
+    env["WANDB_SWEEP_PARAM_PATH"] = str(path)
+    env["WANDB_RUN_ID"] = run["id"]
+    env["WANDB_DIR"] = str(run_dir)
+    env.setdefault("WANDB_MODE", "offline")
+    env.setdefault("WANDB__TRANSACTION_LOG_FLUSH_INTERVAL", FLUSH_INTERVAL)
+    if config.get("project"):
+        env.setdefault("WANDB_PROJECT", str(config["project"]))
+    return path
+
+
+def write_sweep_config(run_dir: Path, sweep_id: str, run_id: str, params: dict) -> Path:
+    """The file `wandb agent` writes (config_util.save_config_file_from_dict), where it writes it:
+    WANDB_DIR/wandb/sweep-SWEEP/config-RUN.yaml. PyYAML writes it, as wandb does, so 1e-05
+    stays a float when wandb reads it back (`1e-05` alone is a string to YAML 1.1)."""
+    import yaml
+
+    path = Path(run_dir) / "wandb" / f"sweep-{sweep_id}" / f"config-{run_id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "wandb_version: 1"
+    if params:
+        text += "\n\n" + yaml.safe_dump({k: {"value": v} for k, v in params.items()},
+                                        default_flow_style=False, allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def program_interpreter(agent, env: dict) -> str:
+    """The Python the program runs in: the agent's own for a function; `${interpreter}`; the
+    command's first element named python*, found on PATH; else `python` on PATH."""
+    from ...agents import command as commandline
+
+    if agent.function is not None:
+        return sys.executable
+    for element in map(str, agent.config.get("command") or []):
+        if element == "${interpreter}":
+            return commandline.interpreter()
+        if MACRO.match(element) or not PYTHON.match(os.path.basename(element)):
+            continue
+        if os.sep in element:
+            return os.path.join(agent.cwd, element)
+        return shutil.which(element, path=env.get("PATH")) or element
+    return commandline.interpreter()
+
+
+def _probe(python: str, env: dict, cwd: Path) -> dict:
+    """{'wandb': its version or None, 'sweeper': where that Python finds sweeper}, asked once per
+    Python, from the folder the bridge runs in (so that `-m` finds what the probe found)."""
+    with _lock:
+        if python in _probes:
+            return _probes[python]
+    try:
+        out = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=60, cwd=str(cwd),
+                             env=_plain_env(env), stdin=subprocess.DEVNULL)
+        found = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        found = {}
+    with _lock:
+        _probes[python] = found
+    return found
+
+
+def _plain_env(env: dict) -> dict:
+    """The environment without the run's SWEEPER_* variables: a process carrying the run's
+    marker (SWEEPER_RUN_ID) is killed with the run's program, before its final read."""
+    return {k: v for k, v in env.items() if not k.startswith("SWEEPER_")}
+
+
+class RunBridge:
+    """The bridge of one run. Started only once the program has started a W&B run (a run
+    folder, looked for every WATCH_SECONDS), so a program that does not use wandb costs no
+    process. W&B's run folder is under WANDB_DIR (the run's folder), unless the script gives
+    wandb.init() a dir= (Lightning's WandbLogger gives "."): the program's folder is looked
+    in too, for a run folder named with the run's ID."""
+
+    def __init__(self, agent, python: str, probe: dict, run_dir: Path, metrics: str, run_id: str):
+        self.agent = agent
+        self.python = python
+        self.version = probe.get("wandb")
+        self.run_dir = run_dir
+        self.metrics = metrics
+        self.run_id = run_id
+        self.elsewhere = Path(agent.cwd) / "wandb"
+        ours = os.path.realpath(Path(__file__).resolve().parents[2] / "__init__.py")
+        found = probe.get("sweeper")
+        self.by_module = bool(found) and os.path.realpath(found) == ours
+        self.proc: subprocess.Popen | None = None
+        self._ended = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def argv(self) -> list[str]:
+        """`python -m` when the program's Python imports this very sweeper; else the file by path."""
+        target = ["-m", BRIDGE_MODULE] if self.by_module else [str(BRIDGE_FILE)]
+        return [self.python, *target, str(self.run_dir), self.metrics, "--run-id", self.run_id,
+                "--look", str(self.elsewhere)]
+
+    def start(self):
+        self._watcher = threading.Thread(target=self._watch, name=f"wandb-{self.run_dir.name}", daemon=True)
+        self._watcher.start()
+
+    def _watch(self):
+        while not self._ended.is_set():
+            if self._has_wandb_run():
+                self._launch()
+                return
+            self._ended.wait(WATCH_SECONDS)
+
+    def _has_wandb_run(self) -> bool:
+        return bool(self._runs(self.run_dir / "wandb") or self._runs(self.elsewhere, self.run_id))
+
+    @staticmethod
+    def _runs(place: Path, run_id: str | None = None, prefixes=("offline-run-", "run-")) -> list[str]:
+        try:
+            return [n for n in os.listdir(place)
+                    if n.startswith(prefixes) and (run_id is None or n.endswith("-" + run_id))]
+        except OSError:
+            return []
+
+    def _launch(self):
+        _say_once(self.agent, "on", f"W&B: runs get their parameters as wandb.config (locked by the sweep), "
+                                    "W&B's files in their folder, offline unless WANDB_MODE says otherwise; "
+                                    f"their wandb.log rows reach the store live (wandb {self.version} in "
+                                    f"{self.python}; --wandb off turns this off)")
+        with open(self.run_dir / BRIDGE_LOG, "ab") as log:
+            try:
+                # its own session: Ctrl+C in the terminal reaches the agent, which ends the run;
+                # the bridge ends when its stdin closes (stop(), or the agent's death).
+                self.proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE, stdout=log,
+                                             stderr=subprocess.STDOUT, cwd=str(self.run_dir),
+                                             env=_plain_env(dict(os.environ)), start_new_session=True)
+            except OSError as exc:
+                _say_once(self.agent, "bridge-start", f"W&B: could not start the bridge with {self.python}: {exc}")
+
+    def stop(self):
+        """The program has ended: let the bridge read the rest, and wait for it."""
+        self._ended.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        if self.proc is None and self._has_wandb_run():
+            self._launch()  # a W&B run shorter than a look: read it now
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.returncode != 0:
+            _say_once(self.agent, "bridge-failed", f"W&B: the bridge of run {self.run_dir.name} ended with "
+                                                   f"code {proc.returncode}: {self.run_dir / BRIDGE_LOG}")
+            return
+        offline = ("offline-run-",)
+        if self._runs(self.run_dir / "wandb", prefixes=offline):
+            runs = shlex.quote(str(self.run_dir.parent))
+            _say_once(self.agent, "sync", "W&B: each run's offline W&B run is in its folder; to upload them "
+                                          f"later (after `wandb login`): wandb sync {runs}/*/wandb/offline-run-*")
+        if self._runs(self.elsewhere, self.run_id, prefixes=offline):
+            _say_once(self.agent, "sync-elsewhere", "W&B: this script gives wandb.init() its own dir=; its offline "
+                                                    "runs are named with sweeper's run IDs; to upload them later: "
+                                                    f"wandb sync {shlex.quote(str(self.elsewhere))}/offline-run-*")
+
+
+def _say_once(agent, what: str, line: str) -> None:
+    key = (id(agent), getattr(agent, "agent_id", None), what)
+    with _lock:
+        if key in _said:
+            return
+        _said.add(key)
+    agent.say(line)
