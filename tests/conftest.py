@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from programlib import place  # noqa: F401 - the fixture of tests/program/
+from wandblib import wandb_elsewhere  # noqa: F401 - the fixture of tests/integrations/
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -55,6 +55,14 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "store" / "sweeper.db")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A folder with a program and a store, where a user would run sweeper (agentlib.Project)."""
+    from agentlib import Project
+
+    return Project(tmp_path / "proj")
 
 
 @pytest.fixture

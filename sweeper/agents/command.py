@@ -1,9 +1,11 @@
 """Turning a sweep's `command:` and a run's parameters into the argv of the child process.
 
 W&B's macros each replace a whole element; `${envvar:NAME}` may stand anywhere inside
-one. Values are written as W&B writes them (Python's str(): True, None, 0.001,
-{'lr': 0.1}), so argparse programs written for W&B work unchanged. The argv goes to
-the OS as a list: no shell ever sees a parameter value.
+one. The `--k=v` forms write values as W&B does (Python's str(): True, None, 0.001,
+{'lr': 0.1}), so argparse programs written for W&B work unchanged. The `k=v` forms are
+Hydra's: nested parameters as dotted keys, None as null (integrations/hydra/overrides.py);
+W&B's own str() there gives overrides Hydra rejects. The argv goes to the OS as a list: no
+shell ever sees a parameter value.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import os
 import re
 import shutil
 import sys
+
+from ..integrations.hydra import app as hydra_app
+from ..integrations.hydra import overrides as hydra_overrides
 
 ENVVAR = re.compile(r"\$\{envvar:([A-Za-z_][A-Za-z0-9_]*)\}")
 MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
@@ -34,17 +39,16 @@ def fmt(value) -> str:
     return str(value)
 
 
-def args_forms(params: dict) -> dict[str, list[str]]:
+def args_forms(params: dict, program: str | None = None) -> dict[str, list[str]]:
     items = list(params.items())
+    app = hydra_app.find(program)
     return {
         "args": [f"--{k}={fmt(v)}" for k, v in items],
         "args_no_equals": [x for k, v in items for x in (f"--{k}", fmt(v))],
-        "args_no_hyphens": [f"{k}={fmt(v)}" for k, v in items],
-        "args_append_hydra": [f"+{k}={fmt(v)}" for k, v in items],
-        "args_override_hydra": [f"++{k}={fmt(v)}" for k, v in items],
         "args_no_boolean_flags": [f"--{k}" if v is True else f"--{k}={fmt(v)}"
                                   for k, v in items if v is not False],
         "args_json": [json.dumps(params)],
+        **hydra_overrides.forms(params, app.is_group_choice if app else None),
     }
 
 
@@ -73,7 +77,7 @@ def build(template: list, params: dict, program: str | None, args_json_file: str
                     raise CommandError("${args_json_file} needs a run directory")
                 argv.append(args_json_file)
             else:
-                forms = forms or args_forms(params)
+                forms = forms or args_forms(params, program)
                 argv.extend(forms.get(name, []))  # W&B drops unknown macros
             continue
         argv.append(ENVVAR.sub(lambda mm: env.get(mm.group(1), ""), element))

@@ -90,7 +90,7 @@ class LaunchMixin:
         child.signal_group(signal.SIGKILL)  # what the program left behind in its group goes too
         self.reaper.forget(child.pid)
         try:
-            tailer.finish()
+            tailer.finish(summary=wandb_run.summary())
         except LeaseLost:
             lost = True
         if lost or child.stop_state == "superseded":

@@ -91,8 +91,12 @@ class Tailer:
         except BaseException as exc:  # noqa: BLE001 - reported by finish()
             self.error = exc
 
-    def finish(self):
-        """Read what is left after the program ended, and store it all."""
+    def finish(self, summary: dict | None = None):
+        """Read what is left after the program ended, and store it all.
+
+        summary: values that beat the lines' last ones in the run's summary (W&B's run summary,
+        where a script may set a key it never logs, or set a logged one to its best).
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -103,6 +107,8 @@ class Tailer:
         if self.partial.strip():  # a last line without its newline still counts
             self._ingest([self.partial])
             self.partial = b""
+        if summary:
+            self.summary.update(summary)
         self.flush()
 
     # ---- reading ------------------------------------------------------------------

@@ -21,6 +21,8 @@ def sweep(file, name, project, entity, dry_run, store_url, as_json):
     """Check a sweep file and register the sweep; print its ID and the agent command.
 
     Every problem in the file is listed at once, with line, column and key.
+    When the program is a Hydra app, the command lines its runs would get are
+    checked by Hydra itself, in the runs' interpreter (warnings).
 
     \b
     Example:
@@ -38,7 +40,9 @@ def sweep(file, name, project, entity, dry_run, store_url, as_json):
                 for p in exc.problems]})
             sys.exit(EXIT_BAD_INPUT)
         raise Fail(exc.render(), EXIT_BAD_INPUT) from None
-    for w in cfg.warnings:
+    from ..integrations.hydra import check as hydra_check
+
+    for w in cfg.warnings + hydra_check.problems(cfg):
         click.echo(w.format(file), err=True)
     grid_total = cfg.grid_size
     if dry_run:

@@ -22,8 +22,8 @@ MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
 # hundreds of MB, and no grid that size is ever run to the end.
 MAX_GRID_AXIS = 1_000_000
 KNOWN_MACROS = {"env", "interpreter", "program", "args", "args_no_equals", "args_no_hyphens",
-                "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_json",
-                "args_json_file"}
+                "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_hydra",
+                "args_json", "args_json_file"}
 # How deep lists and mappings may nest, the top mapping being level 1. W&B's nested parameters
 # take two levels each and need a handful; the schema validator, deepcopy and the YAML dumper
 # recurse per level, and the whole path of load_dict first overflows Python's stack near 240.

@@ -8,14 +8,7 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
-
 from agentlib import Project, pid_alive, wait_for
-
-
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
 
 
 def probe_of(store, run) -> dict:

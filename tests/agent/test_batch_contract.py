@@ -15,13 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-
 from agentlib import BIN, Project, env_for, exe, probe_running, wait_for
-
-
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ import pytest
 from agentlib import Project, pid_alive, wait_for
 
 
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
-
-
 def one_run(project: Project, program: str, *args, timeout=60, params="{x: {value: 1}}", metric=True):
     sid = project.sweep(f"program: {program}\nmethod: random\n"
                         + ("metric: {name: loss}\n" if metric else "") + f"parameters: {params}\n")

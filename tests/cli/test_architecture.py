@@ -4,6 +4,8 @@
 - nothing outside sweeper/cli/ imports the CLI;
 - what a training program imports (`import sweeper`) loads no third-party library;
 - no module is much over 400 lines;
+- sweeper never imports torch, wandb or hydra, except in the scripts it runs with a program's
+  own interpreter (integrations/*/bridge.py, compose.py);
 - `sweeper.agent` and `sweeper.sweep` stay the W&B-style functions whatever got imported.
 """
 
@@ -57,6 +59,22 @@ def graph() -> dict[str, set[str]]:
     mods = modules()
     known = set(mods)
     return {name: imports_of(name, path, known) for name, path in mods.items()}
+
+
+TOOLS = {"torch", "wandb", "hydra", "omegaconf", "lightning", "transformers"}
+RUN_BY_THE_PROGRAMS_PYTHON = {"sweeper.integrations.wandb.bridge", "sweeper.integrations.hydra.compose"}
+
+
+def test_sweeper_never_imports_the_tools_it_runs():
+    found = []
+    for name, path in modules().items():
+        if name in RUN_BY_THE_PROGRAMS_PYTHON:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{name}: {m}" for m in mods if m.split(".")[0] in TOOLS]
+    assert found == []
 
 
 def test_no_import_cycles():

@@ -14,39 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from wandblib import ok, output_of, require_wandb
 
-from agentlib import Project
-
-try:
-    import wandb  # noqa: F401 - the record logs are written by the real package
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("wandb is not installed (pip install -e '.[dev]' brings it)", allow_module_level=True)
-
-from sweeper.integrations.wandb import bridge  # noqa: E402
+require_wandb()
+pytestmark = pytest.mark.usefixtures("wandb_elsewhere")
 
 
-@pytest.fixture(autouse=True)
-def _wandb_elsewhere(tmp_path, monkeypatch):
-    for name in [n for n in os.environ if n.startswith(("WANDB_", "SWEEPER_WANDB"))]:
-        monkeypatch.delenv(name)
-    for name, sub in (("WANDB_CONFIG_DIR", "config"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_DATA_DIR", "data")):
-        monkeypatch.setenv(name, str(tmp_path / "wandb-home" / sub))
-
-
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
-
-
-def ok(proc):
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def output_of(run) -> str:
-    return (Path(run["run_dir"]) / "output.log").read_text()
+from sweeper.integrations.wandb import bridge
 
 
 def test_wandb_off_gives_the_run_nothing_of_wandbs(project):

@@ -5,48 +5,14 @@ CI has it); Hugging Face's transformers is not in any extra (see the README)."""
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
-from pathlib import Path
 
 import pytest
+from wandblib import ok, output_of, require_wandb, rows_of
 
-from agentlib import Project
-
-try:
-    import wandb  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("wandb is not installed (pip install -e '.[dev]' brings it)", allow_module_level=True)
-
-
-@pytest.fixture(autouse=True)
-def _wandb_elsewhere(tmp_path, monkeypatch):
-    for name in [n for n in os.environ if n.startswith(("WANDB_", "SWEEPER_WANDB"))]:
-        monkeypatch.delenv(name)
-    for name, sub in (("WANDB_CONFIG_DIR", "config"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_DATA_DIR", "data")):
-        monkeypatch.setenv(name, str(tmp_path / "wandb-home" / sub))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing is downloaded: the model is built here
-
-
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
-
-
-def ok(proc):
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def rows_of(store, run) -> list[dict]:
-    return [json.loads(r["data"]) for r in store.metric_rows(run["id"])]
-
-
-def output_of(store, run) -> str:
-    return (Path(run["run_dir"]) / "output.log").read_text()
+require_wandb()
+pytestmark = pytest.mark.usefixtures("wandb_elsewhere")
 
 
 LIGHTNING = """\
@@ -106,8 +72,8 @@ parameters:
     ok(project.agent(sid, timeout=180))
     store = project.open()
     (run,) = store.runs(sid)
-    assert run["state"] == "finished", output_of(store, run)[-3000:]
-    assert "LIGHTNING lr=0.05" in output_of(store, run)
+    assert run["state"] == "finished", output_of(run)[-3000:]
+    assert "LIGHTNING lr=0.05" in output_of(run)
     rows = rows_of(store, run)
     train = [r for r in rows if "train_loss" in r]
     val = [r for r in rows if "val_loss" in r]
@@ -168,7 +134,7 @@ parameters:
     ok(project.agent(sid, timeout=180))
     store = project.open()
     (run,) = store.runs(sid)
-    assert run["state"] == "finished", output_of(store, run)[-3000:]
+    assert run["state"] == "finished", output_of(run)[-3000:]
     rows = rows_of(store, run)
     train = [r for r in rows if "train/loss" in r]
     evals = [r for r in rows if "eval/loss" in r]

@@ -16,48 +16,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from agentlib import Project
+from wandblib import ok, output_of, require_wandb, rows_of
 
-try:
-    import wandb  # noqa: F401 - the tests run W&B scripts with the real package
-except ImportError:
-    if os.environ.get("CI"):  # CI installs the dev extra: a missing wandb is a failure there
-        raise
-    pytest.skip("wandb is not installed (pip install -e '.[dev]' brings it)", allow_module_level=True)
-
-from sweeper.integrations.wandb import bridge  # noqa: E402
+require_wandb()
+pytestmark = pytest.mark.usefixtures("wandb_elsewhere")
 
 
-@pytest.fixture(autouse=True)
-def _wandb_elsewhere(tmp_path, monkeypatch):
-    """No setting of the person running the tests reaches wandb; its own files stay in tmp."""
-    for name in [n for n in os.environ if n.startswith(("WANDB_", "SWEEPER_WANDB"))]:
-        monkeypatch.delenv(name)
-    for name, sub in (("WANDB_CONFIG_DIR", "config"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_DATA_DIR", "data")):
-        monkeypatch.setenv(name, str(tmp_path / "wandb-home" / sub))
-
-
-@pytest.fixture
-def project(tmp_path):
-    return Project(tmp_path / "proj")
+from sweeper.integrations.wandb import bridge
 
 
 def script(p: Project, name: str, text: str) -> None:
     p.write(name, textwrap.dedent(text))
-
-
-def ok(proc):
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def rows_of(store, run) -> list[dict]:
-    return [json.loads(r["data"]) for r in store.metric_rows(run["id"])]
-
-
-def output_of(store, run) -> str:
-    return (Path(run["run_dir"]) / "output.log").read_text()
 
 
 def wandb_records(run_dir: str, kind: str) -> list:
@@ -132,7 +102,7 @@ parameters:
     for run in runs:
         params = run["params"]
         # what the program itself used: the grid point's values, with their types (1e-05 a float)
-        line = re.search(r"TRAINING (.*)", output_of(store, run)).group(1)
+        line = re.search(r"TRAINING (.*)", output_of(run)).group(1)
         assert line == (f"batch_size={params['batch_size']!r} learning_rate={params['learning_rate']!r} "
                         f"epochs=3 optimizer={{'momentum': 0.9}}")
         assert params["learning_rate"] == 1e-05
@@ -193,7 +163,7 @@ parameters:
     used = json.loads(Path(run["run_dir"], "used.json").read_text())
     # the sweep's values beat both the defaults and the update; the rest is the script's
     assert used == {"learning_rate": 0.01, "batch_size": 32, "epochs": 2, "dropout": 0.5}
-    log = output_of(store, run)
+    log = output_of(run)
     assert "Config item 'learning_rate' was locked by 'sweep' (ignored update)." in log
     assert "Config item 'batch_size' was locked by 'sweep' (ignored update)." in log
     rows = rows_of(store, run)
@@ -232,10 +202,10 @@ parameters:
     store = project.open()
     good, bad = sorted(store.runs(sid), key=lambda r: r["number"])
     assert good["state"] == "finished" and good["n_lines"] == 12
-    assert "REACHED THE END" in output_of(store, good)
+    assert "REACHED THE END" in output_of(good)
     assert bad["state"] == "stopped" and bad["band"] == 3
     assert "early terminated by hyperband at band 3" in bad["stop_reason"]
-    assert "REACHED THE END" not in output_of(store, bad)
+    assert "REACHED THE END" not in output_of(bad)
     rows = rows_of(store, bad)
     assert 3 <= len(rows) <= 8  # its rows reached the store while it ran, and it stopped soon after the 3rd
     assert [r["loss"] for r in rows[:3]] == [5.0, 2.5, 5.0 / 3]
@@ -278,6 +248,8 @@ def test_argparse_script_with_args_macro_gets_its_metrics(project):
         print(f"ARGS lr={args.lr} layers={args.layers} act={args.act} config_lr={wandb.config.lr}", flush=True)
         for step in range(4):
             wandb.log({"val": {"loss": args.lr * args.layers / (step + 1)}, "step_seen": step})
+        wandb.run.summary["test_acc"] = 0.875  # set, never logged
+        wandb.summary["step_seen"] = -1        # a logged key, set to something else at the end
         wandb.finish()
         """)
     sid = project.sweep("""
@@ -299,11 +271,17 @@ parameters:
     (run,) = store.runs(sid)
     assert run["state"] == "finished"
     assert run["command"][-3:] == ["--act=gelu", "--layers=3", "--lr=0.001"]
-    assert "ARGS lr=0.001 layers=3 act=gelu config_lr=0.001" in output_of(store, run)
+    assert "ARGS lr=0.001 layers=3 act=gelu config_lr=0.001" in output_of(run)
     rows = rows_of(store, run)
     assert [r["step_seen"] for r in rows] == [0, 1, 2, 3]
     assert [r["val.loss"] for r in rows] == pytest.approx([0.003, 0.0015, 0.001, 0.00075])  # nested: W&B's name
     assert run["best_value"] == pytest.approx(0.00075) and run["metric_iter"] == 4
+    # the run's summary is W&B's: values set only in wandb.summary are in the store, and beat logged ones
+    assert run["summary"]["test_acc"] == 0.875 and run["summary"]["step_seen"] == -1
+    assert run["summary"]["val.loss"] == pytest.approx(0.00075)
+    assert not any(k.startswith("_wandb") for k in run["summary"])
+    shown = json.loads(project.cli("runs", sid, "--json", check=True).stdout)
+    assert shown[0]["summary"]["test_acc"] == 0.875
 
 
 def test_notebook_flow_a_train_function_under_sweeper_agent_uses_wandb(project):
@@ -332,4 +310,4 @@ def test_notebook_flow_a_train_function_under_sweeper_agent_uses_wandb(project):
     runs = sorted(store.runs(sid), key=lambda r: r["number"])
     assert [(r["state"], r["params"]["lr"], r["n_lines"]) for r in runs] == [("finished", 0.1, 3), ("finished", 0.3, 3)]
     assert [r["best_value"] for r in runs] == pytest.approx([0.1 / 3, 0.1])
-    assert "TRAIN lr 0.3" in output_of(store, runs[1])
+    assert "TRAIN lr 0.3" in output_of(runs[1])

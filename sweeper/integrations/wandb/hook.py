@@ -49,6 +49,7 @@ WATCH_SECONDS = 0.05  # how often to look for the program's W&B run before start
 BRIDGE_MODULE = "sweeper.integrations.wandb.bridge"
 BRIDGE_FILE = Path(__file__).resolve().parent / "bridge.py"
 BRIDGE_LOG = "wandb-bridge.log"
+SUMMARY_FILE = "wandb-summary.json"  # bridge.SUMMARY_FILE (bridge.py runs by path: it imports nothing of ours)
 PYTHON = re.compile(r"^python[0-9.]*$")
 MACRO = re.compile(r"^\$\{[A-Za-z_:]+\}$")
 PROBE = (
@@ -77,6 +78,9 @@ class _Off:
 
     def stop(self):
         pass
+
+    def summary(self) -> dict:
+        return {}
 
 
 OFF = _Off()
@@ -266,6 +270,18 @@ class RunBridge:
                                              env=_plain_env(dict(os.environ)), start_new_session=True)
             except OSError as exc:
                 _say_once(self.agent, "bridge-start", f"W&B: could not start the bridge with {self.python}: {exc}")
+
+    def summary(self) -> dict:
+        """W&B's run summary as the bridge last wrote it: what the script logged, and what it set
+        only in `wandb.summary` (a test score, a best value), which no history row carries."""
+        try:
+            with open(self.run_dir / SUMMARY_FILE, encoding="utf-8") as f:
+                found = json.load(f)
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(found, dict):
+            return {}
+        return {k: v for k, v in found.items() if not k.startswith("_wandb")}
 
     def stop(self):
         """The program has ended: let the bridge read the rest, and wait for it."""
