@@ -31,6 +31,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 READ_BYTES = 64 << 10  # one read of the program's output: pipe speed, not a system call per byte
 TAIL_BYTES = 256 << 10  # the output kept in memory for last_lines (a failed run's error)
 DRAIN_SECONDS = 5.0  # after the run's processes are killed, how long to wait for the pipe's end
+SHORT_RUN_S = 10.0  # a run this short cannot have seen its pids wrap around twice: see end_descendants
 _programs: set[int] = set()  # pids of programs not yet waited for: never killed nor reaped by another run
 _subreaper = False
 _relay_fds: set[int] = set()  # fds the relays of running forked functions hold (see ForkedFunction)
@@ -336,7 +337,12 @@ class Child:
         self.signal_group(signal.SIGKILL)
         if _libc is None:
             return
-        found = kill_run(self.run_id, self.pid, exclude=set(_programs), since=self._since)
+        # A short run's descendants all have pids above its program's (one wraparound is seen
+        # by processes(); a second would need pid_max forks in SHORT_RUN_S): the rest of /proc
+        # need not be read, a millisecond per run on a busy node.
+        short = time.time() - self.started < SHORT_RUN_S
+        found = kill_run(self.run_id, self.pid, exclude=set(_programs), since=self._since,
+                         first_pid=self.pid if short else None)
         me = os.getpid()
         for pid, (ppid, _sid) in found.items():
             # Ours only by reparenting (the run's processes are never our Popen children, and

@@ -27,15 +27,29 @@ MARKER = b"SWEEPER_RUN_ID="
 KILL_SECONDS = 3.0  # how long to keep killing a run's processes (each kill is immediate)
 
 
-def processes():
-    """(pid, ppid, state, session, start time in clock ticks) of every process in /proc that can be read."""
+def processes(first_pid: int | None = None):
+    """(pid, ppid, state, session, start time in clock ticks) of every process in /proc that can
+    be read; with first_pid, only of those whose pid is first_pid or later, unless pids have
+    wrapped around since (then of all): a process started after first_pid's has a higher pid
+    until the kernel's pids wrap, which needs pid_max (32,768 to 4,194,304) forks."""
     try:
         names = os.listdir("/proc")
     except OSError:
         return
+    if first_pid is not None and last_pid() < first_pid:
+        first_pid = None
     for name in names:
-        if name.isdigit():
+        if name.isdigit() and (first_pid is None or int(name) >= first_pid):
             yield from _stat(int(name))
+
+
+def last_pid() -> int:
+    """The pid the kernel gave last (the last field of /proc/loadavg); 0 if unknown."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().rsplit(None, 1)[-1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _stat(pid: int):
@@ -72,14 +86,16 @@ def run_marker(pid: int) -> bytes | None:
 
 
 def kill_run(run_id: str | None, session: int | None, exclude=(), since: int = 0,
-             seconds: float = KILL_SECONDS) -> dict:
+             seconds: float = KILL_SECONDS, first_pid: int | None = None) -> dict:
     """SIGKILL every live process of a run, again and again until none is left (a process
     may fork while we look; a killed parent's children show up reparented). A process is the
     run's if it carries the run's marker, or if it is in the program's session (or in a
     session one of the marked processes is in) and carries no other run's marker (so a pid
     reused by another run's program cannot pull that run in). Only processes started since
     the program did (`since`, its start time) are looked at: the others cannot be its
-    descendants, and the environment of each is not read for nothing. Returns {pid: (ppid, session)}
+    descendants, and the environment of each is not read for nothing; `first_pid` (the
+    program's pid, for a run short enough that pids cannot have wrapped twice) spares even
+    reading the others' start times. Returns {pid: (ppid, session)}
     of the run's processes, zombies included, for the caller to reap its own children."""
     exclude = set(exclude) | {os.getpid()}
     mine = run_id.encode() if run_id else None
@@ -88,7 +104,7 @@ def kill_run(run_id: str | None, session: int | None, exclude=(), since: int = 0
     deadline = time.monotonic() + seconds
     while True:
         live = 0
-        for pid, ppid, state, sid, start in processes():
+        for pid, ppid, state, sid, start in processes(first_pid):
             if pid in exclude or start < since:
                 continue
             if state == b"Z":  # dead already; its environment is gone, its session is not

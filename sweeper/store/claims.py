@@ -51,7 +51,7 @@ class ClaimsMixin:
                 raise NotFound(f"no sweep '{sweep_id}'")
             sweep = sweep_dict(row)
             now = self._now(conn)
-            self._reap(conn, sweep_id, now)
+            self._reap(conn, sweep_id, now, sweep_row=row)
             # A grid that ran out may still hold failed points that --retry-failed runs again.
             reopen = (retry_failed and sweep["state"] == "finished"
                       and (sweep["ended_reason"] or "").startswith(GRID_EXHAUSTED))

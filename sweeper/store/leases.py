@@ -102,9 +102,10 @@ class LeasesMixin:
 
         self._tx(fn)
 
-    def _note_outage(self, conn, sweep_id: str, now: float) -> None:
+    def _note_outage(self, conn, sweep_id: str, now: float, resumed_at=None) -> float | None:
         """When no agent of the sweep has heartbeat for OUTAGE_GAP seconds, the store was away:
-        record when it came back, so that no lease is judged by the silence it caused."""
+        record when it came back, so that no lease is judged by the silence it caused. Returns
+        the sweep's resumed_at as it now stands (`resumed_at`, as the caller read it, or now)."""
         from sqlalchemy import func, select
 
         from .tables import agents, sweeps
@@ -116,16 +117,22 @@ class LeasesMixin:
         last = conn.execute(q).scalar()
         if last is not None and now - last > OUTAGE_GAP:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(resumed_at=now))
+            return now
+        return resumed_at
 
-    def _reap(self, conn, sweep_id: str, now: float) -> list[str]:
+    def _reap(self, conn, sweep_id: str, now: float, sweep_row=None) -> list[str]:
         """Mark crashed the running runs whose lease ran out (or whose agent process is gone from
-        this host); return their IDs."""
+        this host); return their IDs. sweep_row: the sweep's row, if the caller has read it in
+        this transaction (a claim has: one round trip fewer under the sweep's lock)."""
         from sqlalchemy import select
 
         from .tables import agents, runs, sweeps
 
-        self._note_outage(conn, sweep_id, now)
-        resumed = conn.execute(select(sweeps.c.resumed_at).where(sweeps.c.id == sweep_id)).scalar()
+        if sweep_row is None:
+            resumed = conn.execute(select(sweeps.c.resumed_at).where(sweeps.c.id == sweep_id)).scalar()
+        else:
+            resumed = sweep_row["resumed_at"]
+        resumed = self._note_outage(conn, sweep_id, now, resumed)
         # Leases are only judged over time the store was answering.
         judge_clock = (resumed is None) or (now - resumed > HEARTBEAT_TIMEOUT)
         stale = now - HEARTBEAT_TIMEOUT

@@ -97,7 +97,10 @@ def prepare(agent, run: dict, run_dir: Path, env: dict):
     chosen = mode()
     if chosen == "off":
         return OFF
-    python = program_interpreter(agent, env)
+    # The interpreter and what it imports do not change while the agent runs: found once.
+    python = agent.__dict__.get("_wandb_python")
+    if python is None:
+        python = agent._wandb_python = program_interpreter(agent, env)
     probe = _probe(python, env, Path(run_dir))
     if not probe.get("wandb") and chosen == "auto":
         return OFF
@@ -149,18 +152,29 @@ def give_env(env: dict, run: dict, run_dir: Path, sweep_id: str, config: dict) -
     return path
 
 
+def _dumper():
+    import yaml
+
+    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's: the same text, faster
+
+
+_DUMPER = None
+
+
 def write_sweep_config(run_dir: Path, sweep_id: str, run_id: str, params: dict) -> Path:
     """The file `wandb agent` writes (config_util.save_config_file_from_dict), where it writes it:
     WANDB_DIR/wandb/sweep-SWEEP/config-RUN.yaml. PyYAML writes it, as wandb does, so 1e-05
     stays a float when wandb reads it back (`1e-05` alone is a string to YAML 1.1)."""
+    global _DUMPER
     import yaml
 
+    _DUMPER = _DUMPER or _dumper()
     path = Path(run_dir) / "wandb" / f"sweep-{sweep_id}" / f"config-{run_id}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "wandb_version: 1"
     if params:
-        text += "\n\n" + yaml.safe_dump({k: {"value": v} for k, v in params.items()},
-                                        default_flow_style=False, allow_unicode=True, sort_keys=False)
+        text += "\n\n" + yaml.dump({k: {"value": v} for k, v in params.items()}, Dumper=_DUMPER,
+                                   default_flow_style=False, allow_unicode=True, sort_keys=False)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -206,6 +220,14 @@ def _plain_env(env: dict) -> dict:
     return {k: v for k, v in env.items() if not k.startswith("SWEEPER_")}
 
 
+OURS = Path(__file__).resolve().parents[2] / "__init__.py"  # this sweeper's package
+
+
+@functools.lru_cache(maxsize=8)
+def _same_file(a, b) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 class RunBridge:
     """The bridge of one run. Started only once the program has started a W&B run (a run
     folder, looked for every WATCH_SECONDS), so a program that does not use wandb costs no
@@ -221,9 +243,8 @@ class RunBridge:
         self.metrics = metrics
         self.run_id = run_id
         self.elsewhere = Path(agent.cwd) / "wandb"
-        ours = os.path.realpath(Path(__file__).resolve().parents[2] / "__init__.py")
         found = probe.get("sweeper")
-        self.by_module = bool(found) and os.path.realpath(found) == ours
+        self.by_module = bool(found) and _same_file(found, OURS)
         self.proc: subprocess.Popen | None = None
         self._ended = threading.Event()
         self._watcher: threading.Thread | None = None
