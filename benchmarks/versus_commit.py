@@ -55,7 +55,7 @@ def register(code: Path, yaml_text: str) -> tuple[Path, str]:
     d = Path(tempfile.mkdtemp(prefix="sweeper-versus-run-"))
     shutil.copy(PROGRAM, d / PROGRAM.name)
     (d / "sweep.yaml").write_text(yaml_text)
-    out, err = sweeper(code, d, "sweep", "sweep.yaml").communicate()
+    out, _ = sweeper(code, d, "sweep", "sweep.yaml").communicate()
     return d, out.strip().splitlines()[-1]
 
 
