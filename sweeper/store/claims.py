@@ -107,26 +107,33 @@ class ClaimsMixin:
 
         return self._tx(fn)
 
-    def _settle(self, conn, sweep_id: str):
-        from sqlalchemy import select
+    def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
+        """Finish the sweep if nothing is running and nothing is left to run. state_config: the
+        sweep's (state, config JSON), if the caller has read them in this transaction."""
+        from sqlalchemy import func, select
+
         from .tables import runs, sweeps
 
-        row = conn.execute(select(sweeps.c.state, sweeps.c.config).where(sweeps.c.id == sweep_id)).first()
+        row = state_config or conn.execute(select(sweeps.c.state, sweeps.c.config)
+                                           .where(sweeps.c.id == sweep_id)).first()
         if row is None or row[0] != "running":
             return
-        live = conn.execute(select(runs.c.state, runs.c.grid_index).where(
-            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))).all()
-        if any(state == "running" for state, _ in live):
+        live = (runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
+        # Counted by the database (an index on sweep and state): not a row per run in Python.
+        if conn.execute(select(runs.c.id).where(*live, runs.c.state == "running").limit(1)).first():
             return
         config = json.loads(row[1])
         reason = None
-        if config.get("run_cap") and len(live) >= config["run_cap"]:
-            reason = f"run_cap reached: the sweep has {len(live)} runs of {config['run_cap']}"
+        cap = config.get("run_cap")
+        n_live = conn.execute(select(func.count()).select_from(runs).where(*live)).scalar() if cap else 0
+        if cap and n_live >= cap:
+            reason = f"run_cap reached: the sweep has {n_live} runs of {cap}"
         elif config["method"] == "grid":
             from ..search import grid
             from ..sweepfile.space import Space
-            covered = {g for state, g in live if g is not None and state not in RERUN}
-            if len(covered) >= grid.size(Space(config["parameters"])):
+            covered = conn.execute(select(func.count(func.distinct(runs.c.grid_index))).where(
+                *live, runs.c.grid_index.is_not(None), runs.c.state.not_in(RERUN))).scalar()
+            if covered >= grid.size(Space(config["parameters"])):
                 reason = f"{GRID_EXHAUSTED}: every grid point has a run"
         if reason:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")

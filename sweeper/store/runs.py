@@ -65,22 +65,24 @@ class RunsMixin:
         values.setdefault("ended_at", time.time())
 
         def fn(conn):
+            # Few round trips: this runs once per run, and on PostgreSQL each waits for the server.
             done = conn.execute(runs.update().where(runs.c.id == run_id, runs.c.state == "running")
-                                .values(state=state, **values))
-            if done.rowcount == 0:
+                                .values(state=state, **values).returning(runs.c.sweep_id)).first()
+            if done is None:
                 return {"lost": True, "state": None, "failure_streak": None, "reason": None}
-            sweep_id = conn.execute(runs.select().with_only_columns(runs.c.sweep_id)
-                                    .where(runs.c.id == run_id)).scalar()
+            sweep_id = done[0]
             if sweep_id is None:
                 return None
             if state == "failed":
-                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
-                    failure_streak=sweeps.c.failure_streak + 1, last_failed_run=run_id))
-            elif state in ("finished", "stopped"):
-                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.failure_streak != 0)
-                             .values(failure_streak=0))
-            row = conn.execute(select(sweeps.c.state, sweeps.c.failure_streak)
-                               .where(sweeps.c.id == sweep_id)).first()
+                row = conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                    failure_streak=sweeps.c.failure_streak + 1, last_failed_run=run_id)
+                    .returning(sweeps.c.state, sweeps.c.failure_streak, sweeps.c.config)).first()
+            else:
+                row = conn.execute(select(sweeps.c.state, sweeps.c.failure_streak, sweeps.c.config)
+                                   .where(sweeps.c.id == sweep_id)).first()
+                if state in ("finished", "stopped") and row[1]:
+                    conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(failure_streak=0))
+                    row = (row[0], 0, row[2])
             if state == "failed" and max_failures and row[0] == "running" and row[1] >= max_failures:
                 why = (f"the sweep is failing: its last {row[1]} runs failed (the last: run {run_id}, "
                        f"{values.get('stop_reason') or 'failed'}); fix the program, then `sweeper resume "
@@ -88,7 +90,7 @@ class RunsMixin:
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                              .values(state="failing", ended_reason=why, updated_at=time.time()))
                 return {"state": "failing", "failure_streak": row[1], "reason": why, "lost": False}
-            self._settle(conn, sweep_id)
+            self._settle(conn, sweep_id, (row[0], row[2]))
             return {"state": row[0], "failure_streak": row[1], "reason": None, "lost": False}
 
         return self._tx(fn)
