@@ -62,11 +62,11 @@ class LaunchMixin:
             child = Child(argv, env, self.cwd, str(log_path), echo=self._echo_for(run_id))
         except OSError as exc:
             return self._not_started(run, shown, exc, run_dir, log_path, env.get("CUDA_VISIBLE_DEVICES"))
-        wandb_run.start()  # its wandb.log rows -> the metrics file, while it runs
         self.reaper.watch(child.pid, run_id)
         tailer = Tailer(mpath, self.store, run, self.config, log_path=str(log_path),
                         on_stop=lambda decision: self._stop_child(child, "early terminated", "stopped"),
-                        on_target=lambda value: self._target_reached(run, value))
+                        on_target=lambda value: self._target_reached(run, value),
+                        on_poll=wandb_run.look)  # starts the bridge once the program starts a W&B run
         with self.lock:
             self.active[run_id] = child
         if self.halt.is_set():

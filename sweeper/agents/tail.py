@@ -39,8 +39,9 @@ MAX_DEPTH = 100
 
 class Tailer:
     def __init__(self, path: str, store, run: dict, config: dict, log_path: str | None = None,
-                 on_stop=None, on_target=None):
+                 on_stop=None, on_target=None, on_poll=None):
         self.path = path
+        self.on_poll = on_poll  # called after each look at the file (the W&B hook looks for its run)
         self.store = store
         self.run_id = run["id"]
         self.sweep_id = run.get("sweep_id")
@@ -86,6 +87,8 @@ class Tailer:
         try:
             while not self._stop.is_set():
                 got = self.poll()
+                if self.on_poll is not None:
+                    self.on_poll()
                 if not got:
                     self._stop.wait(POLL_SECONDS)
         except BaseException as exc:  # noqa: BLE001 - reported by finish()

@@ -29,6 +29,20 @@ class Claim:
     detail: str | None = None  # failing: the last failed run's output
 
 
+class Counted:
+    """How many runs there are, standing in for their list where only the number counts
+    (random search); iterating it is a mistake, and says so."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        raise TypeError("only the number of runs was read for this method")
+
+
 class ClaimsMixin:
     def claim(self, sweep_id: str, agent_id: str, choose: Callable, retry_failed: bool = False,
               gpu: str | None = None, limit_reason: Callable | None = None) -> Claim:
@@ -62,22 +76,28 @@ class ClaimsMixin:
                         runs.c.id == sweep["last_failed_run"])).scalar()
                     return Claim(stop=why, code="failing", detail=error)
                 return Claim(stop=why, code=sweep["state"])
-            if sweep["method"] == "bayes":
-                q = runs.select()
-            else:  # grid and random need no parameters or metrics: skip decoding them
-                q = select(runs.c.id, runs.c.number, runs.c.state, runs.c.grid_index, runs.c.superseded)
-            history = [run_dict(r) for r in conn.execute(
-                q.where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
-            live = [r for r in history if not r["superseded"]]
+            if sweep["method"] == "random":
+                # Random search needs only how many runs there are (its draws are seeded by it):
+                # counted by the database, so a claim costs the same at 10 runs or 10,000.
+                history, live, number = self._counted(conn, sweep_id)
+            else:
+                if sweep["method"] == "bayes":
+                    q = runs.select()
+                else:  # grid needs no parameters or metrics: skip decoding them
+                    q = select(runs.c.id, runs.c.number, runs.c.state, runs.c.grid_index, runs.c.superseded)
+                history = [run_dict(r) for r in conn.execute(
+                    q.where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
+                live = [r for r in history if not r["superseded"]]
+                number = max((r["number"] or 0 for r in history), default=0) + 1
             cap = sweep["config"].get("run_cap")
             if cap is not None and len(live) >= cap:
                 reason = f"run_cap reached: the sweep has {len(live)} runs of {cap}"
-                if not any(r["state"] == "running" for r in live):
+                if not self._any_running(conn, sweep_id):
                     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                         state="finished", ended_reason=reason, updated_at=now))
                 return Claim(stop=reason, code="run_cap")
             choice = choose(sweep, history, retry_failed)
-            if choice is None:
+            if choice is None:  # only grid runs out
                 running = sum(1 for r in live if r["state"] == "running")
                 if running:
                     # Not finished yet: if one of these crashes, its point must be run again.
@@ -96,7 +116,6 @@ class ClaimsMixin:
                                                  runs.c.superseded.is_(False), runs.c.state.in_(TERMINAL))
                              .values(superseded=True))
             # Every round trip here is made holding the sweep's lock: derive what we can.
-            number = max((r["number"] or 0 for r in history), default=0) + 1
             rid = ids.new_id()  # 36^8 IDs: a clash is as likely as a disk error, and the key would refuse it
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
                           params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
@@ -106,6 +125,27 @@ class ClaimsMixin:
             return Claim(run=run_dict(values))
 
         return self._tx(fn)
+
+    @staticmethod
+    def _counted(conn, sweep_id: str):
+        """(history, live, next number) for a method that needs only counts: sized stand-ins."""
+        from sqlalchemy import case, func, select
+
+        from .tables import runs
+
+        total, n_live, top = conn.execute(select(
+            func.count(), func.coalesce(func.sum(case((runs.c.superseded.is_(False), 1), else_=0)), 0),
+            func.max(runs.c.number)).where(runs.c.sweep_id == sweep_id)).one()
+        return Counted(total), Counted(n_live), (top or 0) + 1
+
+    @staticmethod
+    def _any_running(conn, sweep_id: str) -> bool:
+        from sqlalchemy import select
+
+        from .tables import runs
+
+        return conn.execute(select(runs.c.id).where(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False),
+                                                    runs.c.state == "running").limit(1)).first() is not None
 
     def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
         """Finish the sweep if nothing is running and nothing is left to run. state_config: the
@@ -120,7 +160,7 @@ class ClaimsMixin:
             return
         live = (runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
         # Counted by the database (an index on sweep and state): not a row per run in Python.
-        if conn.execute(select(runs.c.id).where(*live, runs.c.state == "running").limit(1)).first():
+        if self._any_running(conn, sweep_id):
             return
         config = json.loads(row[1])
         reason = None

@@ -9,6 +9,7 @@ option when `optim/sgd.yaml` is there.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,18 +39,22 @@ class HydraApp:
 
 
 def find(program: str | None, cwd: str | Path | None = None) -> HydraApp | None:
-    """The Hydra app that `program` (as the sweep names it) is, or None if it is not one."""
+    """The Hydra app that `program` (as the sweep names it) is, or None if it is not one.
+
+    Asked for every run's command: one stat() when the answer is known (kept per file and
+    modification time)."""
     if not program or not program.endswith(".py"):
         return None
-    path = Path(cwd or ".") / program
+    path = os.path.join(cwd or os.getcwd(), program)
     try:
-        return _parse(path.resolve(), path.stat().st_mtime_ns)
+        return _parse(path, os.stat(path).st_mtime_ns)
     except OSError:
         return None
 
 
 @lru_cache(maxsize=32)
-def _parse(path: Path, _mtime: int) -> HydraApp | None:
+def _parse(name: str, _mtime: int) -> HydraApp | None:
+    path = Path(name).resolve()
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError, OSError):

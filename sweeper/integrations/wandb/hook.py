@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 SWITCH = "SWEEPER_WANDB"
@@ -73,8 +74,7 @@ _said: set = set()
 class _Off:
     """A run without W&B's treatment."""
 
-    def start(self):
-        pass
+    look = None  # nothing to look for while the program runs
 
     def stop(self):
         pass
@@ -93,7 +93,7 @@ def mode() -> str:
 
 def prepare(agent, run: dict, run_dir: Path, env: dict):
     """Before the program starts: give it W&B's sweep environment (in `env`) and return the
-    run's bridge (start() once the program runs, stop() once it has ended); or OFF."""
+    run's bridge (look() from the tailer while the program runs, stop() once it has ended); or OFF."""
     chosen = mode()
     if chosen == "off":
         return OFF
@@ -247,7 +247,8 @@ class RunBridge:
         self.by_module = bool(found) and _same_file(found, OURS)
         self.proc: subprocess.Popen | None = None
         self._ended = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self._next_look = 0.0
+        self._launching = threading.Lock()
 
     def argv(self) -> list[str]:
         """`python -m` when the program's Python imports this very sweeper; else the file by path."""
@@ -255,16 +256,19 @@ class RunBridge:
         return [self.python, *target, str(self.run_dir), self.metrics, "--run-id", self.run_id,
                 "--look", str(self.elsewhere)]
 
-    def start(self):
-        self._watcher = threading.Thread(target=self._watch, name=f"wandb-{self.run_dir.name}", daemon=True)
-        self._watcher.start()
-
-    def _watch(self):
-        while not self._ended.is_set():
-            if self._has_wandb_run():
-                self._launch()
-                return
-            self._ended.wait(WATCH_SECONDS)
+    def look(self):
+        """Called from the agent's tailer loop while the program runs: start the bridge once the
+        program has started a W&B run (looked for every WATCH_SECONDS; no thread of its own)."""
+        if self.proc is not None or self._ended.is_set():
+            return
+        now = time.monotonic()
+        if now < self._next_look:
+            return
+        self._next_look = now + WATCH_SECONDS
+        if self._has_wandb_run():
+            with self._launching:  # stop() may be starting it for a run shorter than a look
+                if self.proc is None and not self._ended.is_set():
+                    self._launch()
 
     def _has_wandb_run(self) -> bool:
         return bool(self._runs(self.run_dir / "wandb") or self._runs(self.elsewhere, self.run_id))
@@ -307,10 +311,9 @@ class RunBridge:
     def stop(self):
         """The program has ended: let the bridge read the rest, and wait for it."""
         self._ended.set()
-        if self._watcher is not None:
-            self._watcher.join()
-        if self.proc is None and self._has_wandb_run():
-            self._launch()  # a W&B run shorter than a look: read it now
+        with self._launching:
+            if self.proc is None and self._has_wandb_run():
+                self._launch()  # a W&B run shorter than a look: read it now
         proc = self.proc
         if proc is None:
             return
