@@ -24,6 +24,7 @@ class StoreBase:
         self.root = Path(root)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.unavailable_timeout = float(os.environ.get("SWEEPER_STORE_TIMEOUT", "120"))
+        self._beats: dict[str, float] = {}  # sweep -> when this process's agent last beat there (leases.py)
         if self.is_sqlite:
             self._write = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
             self._read = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})

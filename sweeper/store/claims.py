@@ -150,7 +150,7 @@ class ClaimsMixin:
     def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
         """Finish the sweep if nothing is running and nothing is left to run. state_config: the
         sweep's (state, config JSON), if the caller has read them in this transaction."""
-        from sqlalchemy import func, select
+        from sqlalchemy import case, func, select
 
         from .tables import runs, sweeps
 
@@ -159,13 +159,15 @@ class ClaimsMixin:
         if row is None or row[0] != "running":
             return
         live = (runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
-        # Counted by the database (an index on sweep and state): not a row per run in Python.
-        if self._any_running(conn, sweep_id):
+        # Counted by the database in one statement, not a row per run in Python.
+        n_live, n_running = conn.execute(select(
+            func.count(), func.coalesce(func.sum(case((runs.c.state == "running", 1), else_=0)), 0))
+            .where(*live)).one()
+        if n_running:
             return
         config = json.loads(row[1])
         reason = None
         cap = config.get("run_cap")
-        n_live = conn.execute(select(func.count()).select_from(runs).where(*live)).scalar() if cap else 0
         if cap and n_live >= cap:
             reason = f"run_cap reached: the sweep has {n_live} runs of {cap}"
         elif config["method"] == "grid":

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 from .errors import StoreError
 
@@ -64,7 +65,9 @@ class LeasesMixin:
                 id=aid, sweep_id=sweep_id, host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
                 gpus=gpus, started_at=now, heartbeat_at=now, state="running"))
 
+        began = time.monotonic()
         self._tx(fn)
+        self._beat_written(sweep_id, began)
         return aid
 
     def heartbeat(self, agent_id: str, run_ids=()) -> dict:
@@ -89,9 +92,17 @@ class LeasesMixin:
                 lost = [r for r in run_ids if r not in mine]
             row = conn.execute(select(sweeps.c.state, sweeps.c.ended_reason).where(sweeps.c.id == sweep_id)).first()
             state, reason = (row[0], row[1]) if row else (None, None)
-            return {"state": state, "reason": reason, "lost": lost}
+            return {"state": state, "reason": reason, "lost": lost, "sweep_id": sweep_id}
 
-        return self._tx(fn)
+        began = time.monotonic()
+        answer = self._tx(fn)
+        if answer["sweep_id"] is not None:
+            self._beat_written(answer.pop("sweep_id"), began)
+        return answer
+
+    def _beat_written(self, sweep_id: str, began: float) -> None:
+        """This process's agent beat in the sweep, in a transaction begun at `began` (monotonic)."""
+        self._beats[sweep_id] = began
 
     def end_agent(self, agent_id: str, reason: str):
         from .tables import agents
@@ -112,6 +123,12 @@ class LeasesMixin:
 
         # Every transaction that writes a heartbeat (register, heartbeat, claim) asks this first,
         # so the first writer after an outage always sees the silence before its own beat hides it.
+        # Unless this process's own agent beat less than OUTAGE_GAP / 2 ago (by its clock, from
+        # before that transaction began): then the latest beat is at most that old, and there
+        # was no silence; a claim, once per run, is spared the query.
+        beat = self._beats.get(sweep_id)
+        if beat is not None and time.monotonic() - beat < OUTAGE_GAP / 2:
+            return resumed_at
         q = select(func.max(agents.c.heartbeat_at)).where(agents.c.sweep_id == sweep_id,
                                                           agents.c.state == "running")
         last = conn.execute(q).scalar()

@@ -169,14 +169,16 @@ def write_sweep_config(run_dir: Path, sweep_id: str, run_id: str, params: dict) 
     import yaml
 
     _DUMPER = _DUMPER or _dumper()
-    path = Path(run_dir) / "wandb" / f"sweep-{sweep_id}" / f"config-{run_id}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.path.join(run_dir, "wandb", f"sweep-{sweep_id}")
+    os.makedirs(folder, exist_ok=True)
     text = "wandb_version: 1"
     if params:
         text += "\n\n" + yaml.dump({k: {"value": v} for k, v in params.items()}, Dumper=_DUMPER,
                                    default_flow_style=False, allow_unicode=True, sort_keys=False)
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = os.path.join(folder, f"config-{run_id}.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return Path(path)
 
 
 def program_interpreter(agent, env: dict) -> str:
