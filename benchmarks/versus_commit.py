@@ -28,7 +28,12 @@ from common import machine
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_line.py"
-CLI = ["-c", "import sys; from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
+# The CLI, saying at exit how much CPU its own process used (children excluded): on a shared
+# machine the least noisy measure of what the agent itself costs.
+CLI = ["-c", "import atexit, resource, sys\n"
+             "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
+             " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
+             "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
 DONE = (0, 3)  # 3: what an agent whose sweep was done exited with before issue 13
 
 
@@ -68,7 +73,7 @@ def register(code: Path, yaml_text: str) -> tuple[Path, str]:
     return d, out.strip().splitlines()[-1]
 
 
-def overhead(code: Path, runs: int) -> float:
+def overhead(code: Path, runs: int) -> tuple[float, float]:
     d, sid = register(code, f"program: one_line.py\nmethod: random\nrun_cap: {runs}\n"
                             "parameters:\n  x: {min: 0.0, max: 1.0}\n")
     t0 = time.perf_counter()
@@ -77,7 +82,8 @@ def overhead(code: Path, runs: int) -> float:
     took = time.perf_counter() - t0
     assert p.returncode in DONE, err[-2000:]
     shutil.rmtree(d)
-    return took / runs * 1000
+    cpu = float([ln for ln in err.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])
+    return took / runs * 1000, cpu / runs * 1000
 
 
 def parallel(code: Path, agents: int, per_agent: int) -> float:
@@ -105,13 +111,16 @@ def main() -> None:
     now = REPO
     for code in (before, now):
         compiled(code)
-    got = {"overhead": {"before": [], "now": []}, "parallel": {"before": [], "now": []}}
+    got = {"overhead": {"before": [], "now": []}, "cpu": {"before": [], "now": []},
+           "parallel": {"before": [], "now": []}}
     load = [os.getloadavg()[0]]
     try:
         for r in range(a.rounds):
             order = [("before", before), ("now", now)] if r % 2 == 0 else [("now", now), ("before", before)]
             for name, code in order:
-                got["overhead"][name].append(overhead(code, a.runs))
+                wall, cpu = overhead(code, a.runs)
+                got["overhead"][name].append(wall)
+                got["cpu"][name].append(cpu)
             for name, code in order:
                 got["parallel"][name].append(parallel(code, a.agents, a.per_agent))
             load.append(os.getloadavg()[0])
@@ -122,6 +131,8 @@ def main() -> None:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], capture_output=True)
     o, p = got["overhead"], got["parallel"]
     o_diff = [n - b for n, b in zip(o["now"], o["before"])]
+    c = got["cpu"]
+    c_diff = [n - b for n, b in zip(c["now"], c["before"])]
     p_ratio = [n / b for n, b in zip(p["now"], p["before"])]
     print(f"machine: {machine()}; load average {min(load):.2f}-{max(load):.2f} during the run")
     print(f"| measure | {a.commit} (median) | now (median) | now - before, per round (median) |")
@@ -129,6 +140,9 @@ def main() -> None:
     print(f"| one agent, {a.runs} runs: ms per run | {statistics.median(o['before']):.1f} | "
           f"{statistics.median(o['now']):.1f} | {statistics.median(o_diff):+.1f} ms "
           f"({', '.join(f'{x:+.1f}' for x in o_diff)}) |")
+    print(f"| one agent, {a.runs} runs: the agent's own CPU, ms per run | {statistics.median(c['before']):.1f} | "
+          f"{statistics.median(c['now']):.1f} | {statistics.median(c_diff):+.1f} ms "
+          f"({', '.join(f'{x:+.1f}' for x in c_diff)}) |")
     print(f"| {a.agents} agents x {a.per_agent} runs, SQLite: runs/s | {statistics.median(p['before']):.1f} | "
           f"{statistics.median(p['now']):.1f} | x{statistics.median(p_ratio):.3f} "
           f"({', '.join(f'{x:.2f}' for x in p_ratio)}) |")
