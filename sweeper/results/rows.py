@@ -303,7 +303,9 @@ def best_so_far(rows: list[dict], metric: Metric) -> list[dict]:
 
 def project_rows(store, project: str) -> tuple[dict, list[dict]]:
     """A project's runs (sweep runs and standalone ones), under a stand-in for a sweep: no
-    parameters declared, no metric."""
+    parameters declared, no metric. Its standalone runs whose program is gone (killed, its
+    heartbeat stopped) are marked crashed first, so no killed script is shown `running`."""
+    store.reap_standalone(project)
     found = live_runs(store.runs(project=project))
     pseudo = {"id": f"project {project}", "name": None, "state": "",
               "config": {"method": None, "parameters": {}}}

@@ -144,12 +144,10 @@ class RunsMixin:
 
     def runs(self, sweep_id: str | None = None, project: str | None = None,
              include_superseded: bool = True) -> list[dict]:
-        """Runs in creation order. With `project`, its standalone runs whose program is gone are
-        marked crashed first (leases.reap_standalone), so no killed script stays `running`."""
+        """Runs in creation order, as they are: a read writes nothing. (Standalone runs whose
+        program is gone are marked crashed by the commands that show them, which call
+        leases.reap_standalone first: results/rows.project_rows.)"""
         from .tables import runs
-
-        if project is not None:
-            self.reap_standalone(project)
 
         def fn(conn):
             q = runs.select().order_by(runs.c.created_at)
