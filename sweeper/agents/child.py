@@ -3,7 +3,10 @@
 The child gets PR_SET_PDEATHSIG(SIGKILL), so if the agent dies, even by SIGKILL, the
 kernel kills the child: no orphaned GPU jobs. The death signal fires when the *thread*
 that started the child ends, so a child must be started by a thread that outlives it
-(the agent's slot threads do).
+(the agent's slot threads do). It is set by util-linux's `setpriv --pdeathsig KILL`, which
+the program is exec'd through (the setting survives exec): Python's own way, a preexec_fn,
+makes subprocess fork the whole agent instead of vfork, 9 ms and 4 ms of the agent's CPU
+per run against 2 ms and 0.2 ms (measured here). Without setpriv, the preexec_fn does it.
 
 What the program starts ends with its run, even a daemon (setsid, double fork): the agent
 is a child subreaper, so orphaned descendants become its children rather than init's,
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +53,48 @@ def _become_subreaper():
 def _die_with_parent():  # runs in the child between fork and exec
     if _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+_SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin") if _libc is not None else None
+
+
+def spawn(argv: list[str], env: dict, cwd: str) -> subprocess.Popen:
+    """Popen of argv, output in a pipe, in its own session, killed if this thread dies.
+
+    Through setpriv, the program is exec'd by setpriv, so what Popen would have refused to
+    start (no such file, not executable, not a program) is refused here first, with the OS
+    error Popen gives: a run that could not start is told apart from one that failed."""
+    options = dict(env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, start_new_session=True, bufsize=0)
+    if _SETPRIV is None:
+        return subprocess.Popen(argv, preexec_fn=_die_with_parent if _libc is not None else None, **options)
+    _check_executable(str(argv[0]), env, cwd)
+    return subprocess.Popen([_SETPRIV, "--pdeathsig", "KILL", "--", *map(str, argv)], **options)
+
+
+def _check_executable(program: str, env: dict, cwd: str) -> None:
+    """Raise the OSError that exec'ing `program` (found as Popen finds it: a path from cwd,
+    else on env's PATH) would raise."""
+    import errno
+
+    if os.sep in program:
+        path = os.path.join(cwd, program)
+        if not os.path.exists(path):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    else:
+        path = shutil.which(program, mode=os.F_OK, path=os.pathsep.join(os.get_exec_path(env)))
+        if path is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError:
+        return  # executable but unreadable: exec may still work
+    # exec refuses anything else (ENOEXEC); setpriv's execvp would hand it to /bin/sh instead.
+    if not (magic.startswith(b"#!") or magic == b"\x7fELF"):
+        raise OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), program)
 
 
 class ForkedFunction:
@@ -212,9 +258,7 @@ class Child:
             if callable(argv):
                 self.proc = ForkedFunction(argv, env, cwd)
             else:
-                self.proc = subprocess.Popen(
-                    argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent, bufsize=0)
+                self.proc = spawn(argv, env, cwd)
         except BaseException:
             self.log.close()
             raise

@@ -71,6 +71,7 @@ class Tailer:
         self.decision: hyperband.Decision | None = None
         self.target_hit = False
         self._last_flush = time.monotonic()
+        self._flushed: tuple | None = None  # (lines, malformed lines) as last stored
         self._band_cache: dict[int, tuple[float, list]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -112,7 +113,8 @@ class Tailer:
             self.partial = b""
         if summary:
             self.summary.update(summary)
-        self.flush()
+        if summary or self.rows or self._flushed != (self.seq, self.malformed):
+            self.flush()  # else what is stored is already all of it: one transaction fewer per run
 
     # ---- reading ------------------------------------------------------------------
 
@@ -258,6 +260,7 @@ class Tailer:
     def flush(self):
         rows, self.rows = self.rows, []
         self.store.add_metrics(self.run_id, self.sweep_id, rows, self.run_values())
+        self._flushed = (self.seq, self.malformed)
         self._last_flush = time.monotonic()
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import ids
+from . import ids, sql
 from .encoding import RERUN, TERMINAL, dumps, run_dict, sweep_dict
 from .errors import NotFound
 
@@ -55,12 +55,11 @@ class ClaimsMixin:
         from .tables import runs, sweeps
 
         began = time.monotonic()
+        lite = self.is_sqlite
 
         def fn(conn):
-            q = sweeps.select().where(sweeps.c.id == sweep_id)
-            if not self.is_sqlite:
-                q = q.with_for_update()
-            row = conn.execute(q).mappings().first()
+            row = sql.run(conn, sql.SWEEP_ROW if lite else sql.SWEEP_ROW_LOCKED, lite,
+                          sweep=sweep_id).mappings().first()
             if row is None:
                 raise NotFound(f"no sweep '{sweep_id}'")
             sweep = sweep_dict(row)
@@ -82,11 +81,11 @@ class ClaimsMixin:
                 history, live, number = self._counted(conn, sweep_id)
             else:
                 if sweep["method"] == "bayes":
-                    q = runs.select()
+                    rows = conn.execute(runs.select().where(runs.c.sweep_id == sweep_id)
+                                        .order_by(runs.c.number)).mappings()
                 else:  # grid needs no parameters or metrics: skip decoding them
-                    q = select(runs.c.id, runs.c.number, runs.c.state, runs.c.grid_index, runs.c.superseded)
-                history = [run_dict(r) for r in conn.execute(
-                    q.where(runs.c.sweep_id == sweep_id).order_by(runs.c.number)).mappings()]
+                    rows = sql.run(conn, sql.GRID_HISTORY, lite, sweep=sweep_id).mappings()
+                history = [run_dict(r) for r in rows]
                 live = [r for r in history if not r["superseded"]]
                 number = max((r["number"] or 0 for r in history), default=0) + 1
             cap = sweep["config"].get("run_cap")
@@ -121,48 +120,32 @@ class ClaimsMixin:
                           params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
                           host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
                           claim_ms=(time.monotonic() - began) * 1000)
-            conn.execute(runs.insert().values(**values))
+            sql.run(conn, sql.NEW_RUN, lite, **values)
             return Claim(run=run_dict(values))
 
         return self._tx(fn)
 
-    @staticmethod
-    def _counted(conn, sweep_id: str):
+    def _counted(self, conn, sweep_id: str):
         """(history, live, next number) for a method that needs only counts: sized stand-ins."""
-        from sqlalchemy import case, func, select
-
-        from .tables import runs
-
-        total, n_live, top = conn.execute(select(
-            func.count(), func.coalesce(func.sum(case((runs.c.superseded.is_(False), 1), else_=0)), 0),
-            func.max(runs.c.number)).where(runs.c.sweep_id == sweep_id)).one()
+        total, n_live, top = sql.run(conn, sql.COUNTS, self.is_sqlite, sweep=sweep_id).one()
         return Counted(total), Counted(n_live), (top or 0) + 1
 
-    @staticmethod
-    def _any_running(conn, sweep_id: str) -> bool:
-        from sqlalchemy import select
-
-        from .tables import runs
-
-        return conn.execute(select(runs.c.id).where(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False),
-                                                    runs.c.state == "running").limit(1)).first() is not None
+    def _any_running(self, conn, sweep_id: str) -> bool:
+        return sql.run(conn, sql.ANY_RUNNING, self.is_sqlite, sweep=sweep_id).first() is not None
 
     def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
         """Finish the sweep if nothing is running and nothing is left to run. state_config: the
         sweep's (state, config JSON), if the caller has read them in this transaction."""
-        from sqlalchemy import case, func, select
+        from sqlalchemy import func, select
 
         from .tables import runs, sweeps
 
-        row = state_config or conn.execute(select(sweeps.c.state, sweeps.c.config)
-                                           .where(sweeps.c.id == sweep_id)).first()
+        row = state_config or sql.run(conn, sql.SWEEP_STATE_CONFIG, self.is_sqlite, sweep=sweep_id).first()
         if row is None or row[0] != "running":
             return
         live = (runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
         # Counted by the database in one statement, not a row per run in Python.
-        n_live, n_running = conn.execute(select(
-            func.count(), func.coalesce(func.sum(case((runs.c.state == "running", 1), else_=0)), 0))
-            .where(*live)).one()
+        n_live, n_running = sql.run(conn, sql.LIVE_AND_RUNNING, self.is_sqlite, sweep=sweep_id).one()
         if n_running:
             return
         config = json.loads(row[1])

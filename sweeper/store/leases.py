@@ -29,6 +29,7 @@ import os
 import socket
 import time
 
+from . import sql
 from .errors import StoreError
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", "60"))
@@ -73,24 +74,20 @@ class LeasesMixin:
     def heartbeat(self, agent_id: str, run_ids=()) -> dict:
         """Renew the leases of the agent's running runs; return the sweep's state for it to act
         on, and `lost`: those of `run_ids` that are no longer its (reaped while it was away)."""
-        from sqlalchemy import select
-
-        from .tables import agents, runs, sweeps
+        lite = self.is_sqlite
 
         def fn(conn):
             now = self._now(conn)
-            sweep_id = conn.execute(select(agents.c.sweep_id).where(agents.c.id == agent_id)).scalar()
+            sweep_id = sql.run(conn, sql.AGENT_SWEEP, lite, agent=agent_id).scalar()
             if sweep_id is not None:
                 self._note_outage(conn, sweep_id, now)  # before this beat counts
-            conn.execute(agents.update().where(agents.c.id == agent_id).values(heartbeat_at=now))
-            conn.execute(runs.update().where(runs.c.agent_id == agent_id, runs.c.state == "running")
-                         .values(heartbeat_at=now))
+            sql.run(conn, sql.BEAT_AGENT, lite, agent=agent_id, now=now)
+            sql.run(conn, sql.BEAT_RUNS, lite, sweep=sweep_id, agent=agent_id, now=now)
             lost: list[str] = []
             if run_ids:
-                mine = {r for (r,) in conn.execute(select(runs.c.id).where(
-                    runs.c.id.in_(list(run_ids)), runs.c.agent_id == agent_id, runs.c.state == "running"))}
+                mine = {r for (r,) in sql.run(conn, sql.AGENT_RUNNING, lite, sweep=sweep_id, agent=agent_id)}
                 lost = [r for r in run_ids if r not in mine]
-            row = conn.execute(select(sweeps.c.state, sweeps.c.ended_reason).where(sweeps.c.id == sweep_id)).first()
+            row = sql.run(conn, sql.SWEEP_STATE_REASON, lite, sweep=sweep_id).first()
             state, reason = (row[0], row[1]) if row else (None, None)
             return {"state": state, "reason": reason, "lost": lost, "sweep_id": sweep_id}
 
@@ -117,9 +114,7 @@ class LeasesMixin:
         """When no agent of the sweep has heartbeat for OUTAGE_GAP seconds, the store was away:
         record when it came back, so that no lease is judged by the silence it caused. Returns
         the sweep's resumed_at as it now stands (`resumed_at`, as the caller read it, or now)."""
-        from sqlalchemy import func, select
-
-        from .tables import agents, sweeps
+        from .tables import sweeps
 
         # Every transaction that writes a heartbeat (register, heartbeat, claim) asks this first,
         # so the first writer after an outage always sees the silence before its own beat hides it.
@@ -129,9 +124,7 @@ class LeasesMixin:
         beat = self._beats.get(sweep_id)
         if beat is not None and time.monotonic() - beat < OUTAGE_GAP / 2:
             return resumed_at
-        q = select(func.max(agents.c.heartbeat_at)).where(agents.c.sweep_id == sweep_id,
-                                                          agents.c.state == "running")
-        last = conn.execute(q).scalar()
+        last = sql.run(conn, sql.LAST_AGENT_BEAT, self.is_sqlite, sweep=sweep_id).scalar()
         if last is not None and now - last > OUTAGE_GAP:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(resumed_at=now))
             return now
@@ -153,9 +146,7 @@ class LeasesMixin:
         # Leases are only judged over time the store was answering.
         judge_clock = (resumed is None) or (now - resumed > HEARTBEAT_TIMEOUT)
         stale = now - HEARTBEAT_TIMEOUT
-        rows = conn.execute(select(runs.c.id, runs.c.heartbeat_at, agents.c.host, agents.c.pid)
-                            .select_from(runs.outerjoin(agents, agents.c.id == runs.c.agent_id))
-                            .where(runs.c.sweep_id == sweep_id, runs.c.state == "running")).all()
+        rows = sql.run(conn, sql.RUNNING_WITH_AGENTS, self.is_sqlite, sweep=sweep_id).all()
         dead = _expired(rows, stale if judge_clock else None)
         if dead:
             conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(

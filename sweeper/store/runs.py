@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import ids
+from . import ids, sql
 from .encoding import TERMINAL, dumps, encode, run_dict
 from .errors import NotFound
 from .leases import LeaseLost
@@ -28,15 +28,11 @@ class RunsMixin:
     def update_run(self, run_id: str, fence: bool = False, **values):
         """Set facts of a run. fence=True (an agent's own writes): only while the run is still
         running, else LeaseLost."""
-        from .tables import runs
-
         values = encode(values)
+        statement = sql.update_run(tuple(values), fence)
 
         def fn(conn):
-            q = runs.update().where(runs.c.id == run_id)
-            if fence:
-                q = q.where(runs.c.state == "running")
-            if conn.execute(q.values(**values)).rowcount == 0 and fence:
+            if sql.run(conn, statement, self.is_sqlite, run=run_id, **values).rowcount == 0 and fence:
                 raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
 
         self._tx(fn)
@@ -56,32 +52,29 @@ class RunsMixin:
         becomes `failing`: no agent starts another run until `sweeper resume`. Returns the
         sweep's {state, failure_streak} after the update (None for a standalone run).
         """
-        from sqlalchemy import select
-
-        from .tables import runs, sweeps
+        from .tables import sweeps
 
         assert state in TERMINAL
         values = encode(values)
         values.setdefault("ended_at", time.time())
+        values["state"] = state
+        statement = sql.end_run(tuple(values))
+        lite = self.is_sqlite
 
         def fn(conn):
             # Few round trips: this runs once per run, and on PostgreSQL each waits for the server.
-            done = conn.execute(runs.update().where(runs.c.id == run_id, runs.c.state == "running")
-                                .values(state=state, **values).returning(runs.c.sweep_id)).first()
+            done = sql.run(conn, statement, lite, run=run_id, **values).first()
             if done is None:
                 return {"lost": True, "state": None, "failure_streak": None, "reason": None}
             sweep_id = done[0]
             if sweep_id is None:
                 return None
             if state == "failed":
-                row = conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
-                    failure_streak=sweeps.c.failure_streak + 1, last_failed_run=run_id)
-                    .returning(sweeps.c.state, sweeps.c.failure_streak, sweeps.c.config)).first()
+                row = sql.run(conn, sql.ADD_FAILURE, lite, sweep=sweep_id, run=run_id).first()
             else:
-                row = conn.execute(select(sweeps.c.state, sweeps.c.failure_streak, sweeps.c.config)
-                                   .where(sweeps.c.id == sweep_id)).first()
+                row = sql.run(conn, sql.END_RUN_SWEEP, lite, sweep=sweep_id).first()
                 if state in ("finished", "stopped") and row[1]:
-                    conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(failure_streak=0))
+                    sql.run(conn, sql.RESET_FAILURES, lite, sweep=sweep_id)
                     row = (row[0], 0, row[2])
             if state == "failed" and max_failures and row[0] == "running" and row[1] >= max_failures:
                 why = (f"the sweep is failing: its last {row[1]} runs failed (the last: run {run_id}, "
@@ -97,15 +90,8 @@ class RunsMixin:
 
     def best_value(self, sweep_id: str, maximize: bool) -> tuple[float, str] | None:
         """The sweep's best value of its metric so far, and the run that has it."""
-        from sqlalchemy import select
-
-        from .tables import runs
-
-        order = runs.c.best_value.desc() if maximize else runs.c.best_value.asc()
-        q = (select(runs.c.best_value, runs.c.id)
-             .where(runs.c.sweep_id == sweep_id, runs.c.best_value.is_not(None), runs.c.superseded.is_(False))
-             .order_by(order).limit(1))
-        row = self._tx(lambda c: c.execute(q).first(), write=False)
+        statement = sql.BEST["maximize" if maximize else "minimize"]
+        row = self._tx(lambda c: sql.run(c, statement, self.is_sqlite, sweep=sweep_id).first(), write=False)
         return (row[0], row[1]) if row else None
 
     def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
@@ -114,20 +100,18 @@ class RunsMixin:
 
         rows: (seq, step, ts, data_text, mval, miter) tuples, as the tailer makes them.
         """
-        from .tables import runs
+        values = encode(run_values) if run_values else {}
+        fence = sql.update_run(tuple(values), True) if values else sql.TOUCH_RUNNING
 
         def fn(conn):
-            fence = runs.update().where(runs.c.id == run_id, runs.c.state == "running")
-            values = encode(run_values) if run_values else {"heartbeat_at": runs.c.heartbeat_at}
-            if conn.execute(fence.values(**values)).rowcount == 0:
+            if sql.run(conn, fence, self.is_sqlite, run=run_id, **values).rowcount == 0:
                 raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
             if rows:
-                dbapi = conn.connection.driver_connection
-                sql = ("INSERT INTO metrics (run_id, seq, sweep_id, step, ts, data, mval, miter) "
-                       "VALUES ({p},{p},{p},{p},{p},{p},{p},{p})").format(p="?" if self.is_sqlite else "%s")
-                cur = dbapi.cursor()
+                # Straight to the driver's executemany: thousands of lines a second per run.
+                cur = conn.connection.driver_connection.cursor()
                 try:
-                    cur.executemany(sql, [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                    cur.executemany(sql.metric_rows(self.is_sqlite),
+                                    [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
                 finally:
                     cur.close()
 

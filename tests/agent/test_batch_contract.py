@@ -255,6 +255,24 @@ def test_a_command_whose_executable_is_missing_is_a_failed_run_with_its_error_lo
     assert logs.returncode == 0 and "could not start no-such-conda" in logs.stdout
 
 
+@pytest.mark.parametrize("name, make, why", [
+    ("not-executable.sh", lambda p: p.write_text("#!/bin/sh\necho hi\n"), "Permission denied"),
+    ("no-shebang.sh", lambda p: (p.write_text("echo hi\n"), p.chmod(0o755)), "Exec format error"),
+    ("a-folder", lambda p: p.mkdir(), "Permission denied"),
+    ("missing.sh", lambda p: None, "No such file or directory"),
+])
+def test_a_program_the_os_would_not_exec_could_not_start(project, name, make, why):
+    """The program is exec'd through setpriv (for its death signal): what exec itself would
+    refuse is still refused by the agent, not run by setpriv's execvp through /bin/sh."""
+    make(project.root / name)
+    sid = project.sweep(f"program: {name}\nmethod: random\ncommand: [./{name}]\nparameters: {{x: {{value: 1}}}}\n")
+    proc = project.agent(sid, "--count", "1")
+    assert proc.returncode == 8, proc.stderr
+    run = project.open().runs(sid)[0]
+    assert run["state"] == "failed" and run["stop_reason"] == f"could not start ./{name}: {why}", run
+    assert "hi" not in (Path(run["run_dir"]) / "output.log").read_text()
+
+
 # ---- read commands and pipes ---------------------------------------------------------------------
 
 

@@ -1,0 +1,120 @@
+"""The statements an agent makes for every run, as SQL text prepared once per engine.
+
+SQLAlchemy's expression language builds each statement anew, computes its cache key and
+binds every parameter on every execution: about a millisecond of CPU per statement here,
+and an agent makes a dozen per run (claim, facts, metric lines, end). These are written
+once, as plain SQL both engines accept, with `:name` parameters turned into the driver's
+own style once, and run with `exec_driver_sql` inside the same transactions (`_tx`), so
+retries, errors and the engines' settings are those of every other statement. Everything
+that is not on the per-run path stays in SQLAlchemy Core (tables.py), where it reads best.
+
+Kept to SQL that SQLite (3.35+, for RETURNING) and PostgreSQL read alike: `false` for a
+boolean, no casts, no `%` (psycopg's placeholder character).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=None)
+def for_engine(sql: str, sqlite: bool) -> str:
+    """`sql` with its `:name` parameters in the driver's style: sqlite3 reads `:name`
+    itself; psycopg wants `%(name)s`."""
+    if "%" in sql:
+        raise ValueError("a '%' in hot-path SQL would be read by psycopg as a placeholder")
+    return sql if sqlite else _NAMED.sub(r"%(\1)s", sql)
+
+
+def run(conn, sql: str, sqlite: bool, **params):
+    """Execute one statement (a CursorResult: .first(), .scalar(), .mappings(), .rowcount)."""
+    return conn.exec_driver_sql(for_engine(sql, sqlite), params)
+
+
+def insert(table: str, columns) -> str:
+    """INSERT INTO table (columns) VALUES (:column, ...)."""
+    cols = tuple(columns)
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+
+
+def update(table: str, columns, where: str) -> str:
+    """UPDATE table SET column = :column, ... WHERE where."""
+    sets = ", ".join(f"{c} = :{c}" for c in columns)
+    return f"UPDATE {table} SET {sets} WHERE {where}"
+
+
+# ---- claims (claims.py): under the sweep's lock, so as few and as short as they can be -------
+
+SWEEP_ROW = "SELECT * FROM sweeps WHERE id = :sweep"
+SWEEP_ROW_LOCKED = SWEEP_ROW + " FOR UPDATE"  # PostgreSQL: the sweep's lock (SQLite: BEGIN IMMEDIATE)
+RUNNING_WITH_AGENTS = (  # for reaping: each running run's heartbeat and its agent's host and pid
+    "SELECT runs.id, runs.heartbeat_at, agents.host, agents.pid FROM runs "
+    "LEFT OUTER JOIN agents ON agents.id = runs.agent_id "
+    "WHERE runs.sweep_id = :sweep AND runs.state = 'running'")
+LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
+                   "WHERE sweep_id = :sweep AND state = 'running'")
+COUNTS = (  # runs, live runs (not superseded), the highest number
+    "SELECT count(*), coalesce(sum(CASE WHEN superseded THEN 0 ELSE 1 END), 0), max(number) "
+    "FROM runs WHERE sweep_id = :sweep")
+GRID_HISTORY = ("SELECT id, number, state, grid_index, superseded FROM runs "
+                "WHERE sweep_id = :sweep ORDER BY number")
+ANY_RUNNING = ("SELECT id FROM runs WHERE sweep_id = :sweep AND NOT superseded AND state = 'running' "
+               "LIMIT 1")
+LIVE_AND_RUNNING = ("SELECT count(*), coalesce(sum(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) "
+                    "FROM runs WHERE sweep_id = :sweep AND NOT superseded")
+SWEEP_STATE_CONFIG = "SELECT state, config FROM sweeps WHERE id = :sweep"
+RUN_COLUMNS = ("id", "sweep_id", "project", "number", "state", "params", "grid_index", "superseded",
+               "agent_id", "host", "gpu", "created_at", "heartbeat_at", "claim_ms")
+NEW_RUN = insert("runs", RUN_COLUMNS)
+
+# ---- heartbeats (leases.py): every HEARTBEAT_SECONDS per agent ----------------------------------
+
+AGENT_SWEEP = "SELECT sweep_id FROM agents WHERE id = :agent"
+BEAT_AGENT = "UPDATE agents SET heartbeat_at = :now WHERE id = :agent"
+# By sweep and state first: the index (sweep_id, state) finds the few running runs of a sweep of any size.
+BEAT_RUNS = ("UPDATE runs SET heartbeat_at = :now "
+             "WHERE sweep_id = :sweep AND state = 'running' AND agent_id = :agent")
+AGENT_RUNNING = "SELECT id FROM runs WHERE sweep_id = :sweep AND state = 'running' AND agent_id = :agent"
+SWEEP_STATE_REASON = "SELECT state, ended_reason FROM sweeps WHERE id = :sweep"
+
+# ---- a run's life (runs.py) -----------------------------------------------------------------
+
+BEST = {goal: ("SELECT best_value, id FROM runs WHERE sweep_id = :sweep AND best_value IS NOT NULL "
+               f"AND NOT superseded ORDER BY best_value {order} LIMIT 1")
+        for goal, order in (("maximize", "DESC"), ("minimize", "ASC"))}
+TOUCH_RUNNING = "UPDATE runs SET heartbeat_at = heartbeat_at WHERE id = :run AND state = 'running'"
+END_RUN_SWEEP = "SELECT state, failure_streak, config FROM sweeps WHERE id = :sweep"
+ADD_FAILURE = ("UPDATE sweeps SET failure_streak = failure_streak + 1, last_failed_run = :run "
+               "WHERE id = :sweep RETURNING state, failure_streak, config")
+RESET_FAILURES = "UPDATE sweeps SET failure_streak = 0 WHERE id = :sweep"
+
+
+@lru_cache(maxsize=256)
+def update_run(columns: tuple, fenced: bool) -> str:
+    """UPDATE runs SET (columns) for :run, only while it is running if fenced."""
+    return update("runs", _run_columns(columns), "id = :run" + (" AND state = 'running'" if fenced else ""))
+
+
+@lru_cache(maxsize=64)
+def end_run(columns: tuple) -> str:
+    """A run's end: its state and facts, only while it is still running; the sweep it is of."""
+    return update("runs", _run_columns(columns), "id = :run AND state = 'running'") + " RETURNING sweep_id"
+
+
+def _run_columns(columns: tuple) -> tuple:
+    """Column names go into the SQL text: only the runs table's own (callers' keyword arguments)."""
+    from .tables import runs
+
+    unknown = [c for c in columns if c not in runs.c or c == "run"]
+    if unknown:
+        raise ValueError(f"not columns of runs: {', '.join(map(str, unknown))}")
+    return columns
+
+
+def metric_rows(sqlite: bool) -> str:
+    """The metric lines' INSERT with positional placeholders, for the driver's executemany."""
+    p = "?" if sqlite else "%s"
+    return f"INSERT INTO metrics (run_id, seq, sweep_id, step, ts, data, mval, miter) VALUES ({', '.join([p] * 8)})"
