@@ -2,6 +2,8 @@
 
 `choose` is what the store calls inside a claim (under the sweep's lock), so a method sees
 every run that exists, running ones included, and no two agents get the same grid point.
+The history answers only what is asked (store/history.py): random needs the next run's
+number, grid the first point that needs a run, bayes every run.
 """
 
 from __future__ import annotations
@@ -9,23 +11,29 @@ from __future__ import annotations
 import zlib
 
 
-def choose(sweep: dict, history: list[dict], retry_failed: bool = False):
-    """(params, grid_index) for the next run, or None when the method has nothing left."""
+def choose(sweep: dict, history, retry_failed: bool = False):
+    """(params, grid_index) for the next run, or None when the method has nothing left.
+
+    history: a store.history.SweepHistory, or a list of run dicts."""
+    from ..store.history import RunList
     from ..sweepfile.space import Space
 
+    if isinstance(history, list):
+        history = RunList(history)
     config = sweep["config"]
     space = Space(config["parameters"])
     method = config["method"]
     if method == "grid":
         from . import grid
         return grid.next_point(space, history, retry_failed)
-    rng = run_rng(sweep["id"], len(history))
+    # Seeded by the run's position in the sweep (number - 1): the same draws on every replay.
+    rng = run_rng(sweep["id"], history.next_number - 1)
     if method == "random":
         from . import random as random_search
         return random_search.suggest(space, rng), None
     if method == "bayes":
         from . import bayes
-        return bayes.suggest(space, config, history, rng), None
+        return bayes.suggest(space, config, history.runs(), rng), None
     raise ValueError(f"unknown method {method!r}")
 
 

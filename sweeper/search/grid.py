@@ -25,17 +25,23 @@ def point(space, index: int) -> dict:
     return space.nest({p.path: values[p.path] for p in space})
 
 
-def covered(history: list[dict], retry_failed: bool = False) -> set[int]:
-    """Grid points that have a run: in any state but crashed or interrupted (and failed, when
+def rerun_states(retry_failed: bool = False) -> tuple[str, ...]:
+    """States whose grid point needs another run: crashed and interrupted (and failed, when
     retrying those)."""
-    skip = {"crashed", "interrupted", "failed"} if retry_failed else {"crashed", "interrupted"}
+    return ("crashed", "interrupted", "failed") if retry_failed else ("crashed", "interrupted")
+
+
+def covered(history: list[dict], retry_failed: bool = False) -> set[int]:
+    """Grid points that have a run that counts: in any state but those of rerun_states."""
+    skip = rerun_states(retry_failed)
     return {r["grid_index"] for r in history
             if r["grid_index"] is not None and not r["superseded"] and r["state"] not in skip}
 
 
-def next_point(space, history: list[dict], retry_failed: bool = False):
-    done = covered(history, retry_failed)
-    for i in range(size(space)):
-        if i not in done:
-            return point(space, i), i
-    return None
+def next_point(space, history, retry_failed: bool = False):
+    """(params, index) of the lowest grid point that needs a run, or None. history: a
+    store.history.SweepHistory or RunList."""
+    found = history.open_grid_point(size(space), rerun_states(retry_failed))
+    if found is None:
+        return None
+    return point(space, found[0]), found[0]

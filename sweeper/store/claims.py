@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import ids, sql
-from .encoding import RERUN, TERMINAL, dumps, run_dict, sweep_dict
+from .encoding import RERUN, dumps, run_dict, sweep_dict
 from .errors import NotFound
+from .history import SweepHistory
 
 GRID_EXHAUSTED = "grid exhausted"
 
@@ -29,27 +30,14 @@ class Claim:
     detail: str | None = None  # failing: the last failed run's output
 
 
-class Counted:
-    """How many runs there are, standing in for their list where only the number counts
-    (random search); iterating it is a mistake, and says so."""
-
-    def __init__(self, n: int):
-        self.n = int(n)
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self):
-        raise TypeError("only the number of runs was read for this method")
-
-
 class ClaimsMixin:
     def claim(self, sweep_id: str, agent_id: str, choose: Callable, retry_failed: bool = False,
               gpu: str | None = None, limit_reason: Callable | None = None) -> Claim:
         """Pick the sweep's next run under an exclusive lock and record it as running.
 
-        `choose(sweep, runs, retry_failed)` returns (params, grid_index) for the next run, or
-        None when the method has nothing left (a grid that every point covers).
+        `choose(sweep, history, retry_failed)` returns (params, grid_index) for the next run, or
+        None when the method has nothing left (a grid that every point covers); `history` is
+        a SweepHistory (history.py), which reads from the database what the method asks.
         """
         from sqlalchemy import select
         from .tables import runs, sweeps
@@ -75,29 +63,19 @@ class ClaimsMixin:
                         runs.c.id == sweep["last_failed_run"])).scalar()
                     return Claim(stop=why, code="failing", detail=error)
                 return Claim(stop=why, code=sweep["state"])
-            if sweep["method"] == "random":
-                # Random search needs only how many runs there are (its draws are seeded by it):
-                # counted by the database, so a claim costs the same at 10 runs or 10,000.
-                history, live, number = self._counted(conn, sweep_id)
-            else:
-                if sweep["method"] == "bayes":
-                    rows = conn.execute(runs.select().where(runs.c.sweep_id == sweep_id)
-                                        .order_by(runs.c.number)).mappings()
-                else:  # grid needs no parameters or metrics: skip decoding them
-                    rows = sql.run(conn, sql.GRID_HISTORY, lite, sweep=sweep_id).mappings()
-                history = [run_dict(r) for r in rows]
-                live = [r for r in history if not r["superseded"]]
-                number = max((r["number"] or 0 for r in history), default=0) + 1
+            # The method reads what it needs of the runs, from indexes (history.py): a claim
+            # costs about the same at 10 runs or 10,000.
+            history = SweepHistory(conn, sweep_id, lite)
             cap = sweep["config"].get("run_cap")
-            if cap is not None and len(live) >= cap:
-                reason = f"run_cap reached: the sweep has {len(live)} runs of {cap}"
-                if not self._any_running(conn, sweep_id):
+            if cap is not None and history.live_count() >= cap:
+                reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
+                if not history.running_count():
                     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                         state="finished", ended_reason=reason, updated_at=now))
                 return Claim(stop=reason, code="run_cap")
             choice = choose(sweep, history, retry_failed)
             if choice is None:  # only grid runs out
-                running = sum(1 for r in live if r["state"] == "running")
+                running = history.running_count()
                 if running:
                     # Not finished yet: if one of these crashes, its point must be run again.
                     return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
@@ -109,15 +87,13 @@ class ClaimsMixin:
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                     state="running", ended_reason=None, updated_at=now))
             params, grid_index = choice
-            if grid_index is not None and any(r["grid_index"] == grid_index for r in live):
-                # The point was crashed (or failed, with --retry-failed): hand it over.
-                conn.execute(runs.update().where(runs.c.sweep_id == sweep_id, runs.c.grid_index == grid_index,
-                                                 runs.c.superseded.is_(False), runs.c.state.in_(TERMINAL))
-                             .values(superseded=True))
+            if grid_index is not None:
+                # If the point was crashed (or failed, with --retry-failed), hand it over.
+                sql.run(conn, sql.SUPERSEDE_POINT, lite, sweep=sweep_id, point=grid_index)
             # Every round trip here is made holding the sweep's lock: derive what we can.
             rid = ids.new_id()  # 36^8 IDs: a clash is as likely as a disk error, and the key would refuse it
-            values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=number, state="running",
-                          params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
+            values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=history.next_number,
+                          state="running", params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
                           host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
                           claim_ms=(time.monotonic() - began) * 1000)
             sql.run(conn, sql.NEW_RUN, lite, **values)
@@ -125,40 +101,26 @@ class ClaimsMixin:
 
         return self._tx(fn)
 
-    def _counted(self, conn, sweep_id: str):
-        """(history, live, next number) for a method that needs only counts: sized stand-ins."""
-        total, n_live, top = sql.run(conn, sql.COUNTS, self.is_sqlite, sweep=sweep_id).one()
-        return Counted(total), Counted(n_live), (top or 0) + 1
-
-    def _any_running(self, conn, sweep_id: str) -> bool:
-        return sql.run(conn, sql.ANY_RUNNING, self.is_sqlite, sweep=sweep_id).first() is not None
-
     def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
         """Finish the sweep if nothing is running and nothing is left to run. state_config: the
         sweep's (state, config JSON), if the caller has read them in this transaction."""
-        from sqlalchemy import func, select
-
-        from .tables import runs, sweeps
+        from .tables import sweeps
 
         row = state_config or sql.run(conn, sql.SWEEP_STATE_CONFIG, self.is_sqlite, sweep=sweep_id).first()
         if row is None or row[0] != "running":
             return
-        live = (runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
-        # Counted by the database in one statement, not a row per run in Python.
-        n_live, n_running = sql.run(conn, sql.LIVE_AND_RUNNING, self.is_sqlite, sweep=sweep_id).one()
-        if n_running:
+        history = SweepHistory(conn, sweep_id, self.is_sqlite)
+        if history.running_count():
             return
         config = json.loads(row[1])
         reason = None
         cap = config.get("run_cap")
-        if cap and n_live >= cap:
-            reason = f"run_cap reached: the sweep has {n_live} runs of {cap}"
+        if cap and history.live_count() >= cap:
+            reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
         elif config["method"] == "grid":
             from ..search import grid
             from ..sweepfile.space import Space
-            covered = conn.execute(select(func.count(func.distinct(runs.c.grid_index))).where(
-                *live, runs.c.grid_index.is_not(None), runs.c.state.not_in(RERUN))).scalar()
-            if covered >= grid.size(Space(config["parameters"])):
+            if history.open_grid_point(grid.size(Space(config["parameters"])), RERUN) is None:
                 reason = f"{GRID_EXHAUSTED}: every grid point has a run"
         if reason:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")

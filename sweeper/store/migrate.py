@@ -25,11 +25,18 @@ def _add_run_name(conn):
         conn.execute(text("ALTER TABLE runs ADD COLUMN name TEXT"))
 
 
+def _add_claim_indexes(conn):
+    from sqlalchemy import text
+    conn.execute(text("CREATE INDEX IF NOT EXISTS runs_sweep_number ON runs (sweep_id, number)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS runs_sweep_best ON runs (sweep_id, best_value)"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
 MIGRATIONS: dict = {
     1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
     2: _add_failure_guard,  # v3: sweeps.failure_streak and last_failed_run, the sweep's failure guard
     3: _add_run_name,  # v4: runs.name, the name sweeper.init(name=...) was given
+    4: _add_claim_indexes,  # v5: indexes for claims and the best run that cost the same at any size
 }
 
 

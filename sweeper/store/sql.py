@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .encoding import TERMINAL
+
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -56,15 +58,9 @@ RUNNING_WITH_AGENTS = (  # for reaping: each running run's heartbeat and its age
     "WHERE runs.sweep_id = :sweep AND runs.state = 'running'")
 LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
                    "WHERE sweep_id = :sweep AND state = 'running'")
-COUNTS = (  # runs, live runs (not superseded), the highest number
-    "SELECT count(*), coalesce(sum(CASE WHEN superseded THEN 0 ELSE 1 END), 0), max(number) "
-    "FROM runs WHERE sweep_id = :sweep")
-GRID_HISTORY = ("SELECT id, number, state, grid_index, superseded FROM runs "
-                "WHERE sweep_id = :sweep ORDER BY number")
-ANY_RUNNING = ("SELECT id FROM runs WHERE sweep_id = :sweep AND NOT superseded AND state = 'running' "
-               "LIMIT 1")
-LIVE_AND_RUNNING = ("SELECT count(*), coalesce(sum(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) "
-                    "FROM runs WHERE sweep_id = :sweep AND NOT superseded")
+SUPERSEDE_POINT = (  # a crashed (or failed, with --retry-failed) grid point's run, claimed again
+    "UPDATE runs SET superseded = true WHERE sweep_id = :sweep AND grid_index = :point AND NOT superseded "
+    f"AND state IN ({', '.join(repr(s) for s in TERMINAL)})")
 SWEEP_STATE_CONFIG = "SELECT state, config FROM sweeps WHERE id = :sweep"
 RUN_COLUMNS = ("id", "sweep_id", "project", "number", "state", "params", "grid_index", "superseded",
                "agent_id", "host", "gpu", "created_at", "heartbeat_at", "claim_ms")

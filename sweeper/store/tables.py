@@ -7,7 +7,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
                         text)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -83,6 +83,9 @@ Index("runs_grid_point", runs.c.sweep_id, runs.c.grid_index, unique=True,
       sqlite_where=text("grid_index IS NOT NULL AND NOT superseded"),
       postgresql_where=text("grid_index IS NOT NULL AND NOT superseded"))
 Index("runs_sweep_state", runs.c.sweep_id, runs.c.state)
+# A claim's next run number and the best run so far, from an index at any sweep size (history.py).
+Index("runs_sweep_number", runs.c.sweep_id, runs.c.number)
+Index("runs_sweep_best", runs.c.sweep_id, runs.c.best_value)
 Index("runs_project", runs.c.project)
 
 metrics = Table(

@@ -1,7 +1,11 @@
 """The store on real SQLite files and a real PostgreSQL database."""
 
+import json
+import shutil
 import sqlite3
 import threading
+
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +141,47 @@ def test_a_version_1_store_is_migrated(store_url):
     (run,) = again.runs(sw["id"])
     assert run["id"] == claim.run["id"] and run["params"] == {"a": 1} and run["claim_ms"] is None
     assert again._tx(lambda c: c.execute(text("SELECT value FROM sweeper_meta")).scalar()) == str(SCHEMA_VERSION)
+
+
+V4_STORE = Path(__file__).resolve().parents[1] / "data" / "stores" / "v4.db"
+
+
+def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path):
+    """tests/data/stores/v4.db was written by 859a7c7 (schema 4): a grid sweep (1rj4peof, 6 points,
+    4 run, the third failed) and a random one (i8xkz5m4, run_cap 10, 5 run). Opened by this
+    sweeper, it gains the claim indexes, keeps every run and line, and both sweeps go on where
+    they stopped: the grid at its fifth point, the random sweep with the draws it would have made."""
+    from agentlib import Project
+    from sweeper.search import choose
+
+    project = Project(tmp_path / "proj")
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "stores" / "prog.py", project.root / "prog.py")
+    (project.root / ".sweeper").mkdir()
+    shutil.copy(V4_STORE, project.root / ".sweeper" / "sweeper.db")
+    with sqlite3.connect(V4_STORE) as conn:
+        before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("sweeps", "runs", "metrics")}
+    status = project.cli("status", "1rj4peof", "--json", check=True)
+    assert [r["state"] for r in json.loads(status.stdout)["runs"]].count("finished") == 3
+    store = project.open()
+    with sqlite3.connect(project.root / ".sweeper" / "sweeper.db") as conn:
+        assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"runs_sweep_number", "runs_sweep_best"} <= indexes
+        for table, rows in before.items():  # nothing was changed by opening it
+            assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    old_random = store.runs("i8xkz5m4")
+    sweep = store.get_sweep("i8xkz5m4")
+    assert [choose(sweep, old_random[:k])[0] for k in range(5)] == [r["params"] for r in old_random]
+
+    grid = project.agent("1rj4peof")
+    assert grid.returncode == 0 and "grid exhausted" in grid.stderr, grid.stderr
+    again = project.agent("1rj4peof", "--retry-failed", "--count", "1")  # a=3 fails again: exit 8
+    assert again.returncode == 8, again.stderr
+    runs = {r["number"]: r for r in project.open().runs("1rj4peof")}
+    assert [runs[n]["params"]["a"] for n in (5, 6, 7)] == [5, 6, 3]  # the grid's rest, then the failed point
+    assert runs[3]["superseded"] and not runs[7]["superseded"] and runs[7]["grid_index"] == 2
+    more = project.agent("i8xkz5m4")
+    assert more.returncode == 0, more.stderr
+    after = project.open().runs("i8xkz5m4")
+    assert [r["number"] for r in after] == list(range(1, 11))
+    assert after[5]["params"] == choose(sweep, old_random)[0]

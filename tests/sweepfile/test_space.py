@@ -117,6 +117,6 @@ def test_random_sweep_replays_the_same_draws():
     from sweeper.search import choose
     sweep = {"id": "abcd1234", "config": sweepfile.load_dict(
         {"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}).normalized}
-    a = [choose(sweep, [{}] * n)[0] for n in range(5)]
-    b = [choose(sweep, [{}] * n)[0] for n in range(5)]
+    a = [choose(sweep, [{"number": i + 1} for i in range(n)])[0] for n in range(5)]
+    b = [choose(sweep, [{"number": i + 1} for i in range(n)])[0] for n in range(5)]
     assert a == b and len({p["x"] for p in a}) == 5

@@ -1,0 +1,102 @@
+"""What a claim knows of its sweep's runs: read from the database as the search method asks.
+
+A claim holds the sweep's lock, and a sweep may have 10,000 runs: reading them all for every
+claim made each claim cost more than the last. Each method asks only for what it uses, and
+each answer comes from an index, so a claim costs about the same at any size:
+
+- random: the next run's number (its draws are seeded by it) -- max(number), index (sweep_id, number);
+- grid: the first point that needs a run -- the lowest re-runnable point (index (sweep_id, state)),
+  else the point after the highest one claimed (the unique index of live grid points). Points
+  are claimed lowest first, so the claimed ones are always 0..highest: a point above it has no run;
+- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too).
+
+The run_cap check counts the live runs only when the sweep has a run_cap.
+"""
+
+from __future__ import annotations
+
+from . import sql
+from .encoding import run_dict
+
+_COUNT_LIVE = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND NOT superseded"
+_TOP_NUMBER = "SELECT max(number) FROM runs WHERE sweep_id = :sweep"
+_COUNT_RUNNING = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND state = 'running' AND NOT superseded"
+_TOP_POINT = ("SELECT max(grid_index) FROM runs "
+              "WHERE sweep_id = :sweep AND grid_index IS NOT NULL AND NOT superseded")
+_ALL = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
+
+
+def _reopened(states: tuple[str, ...]) -> str:
+    marks = ", ".join(f"'{s}'" for s in states)  # states are the code's own words, never a user's
+    return (f"SELECT min(grid_index) FROM runs WHERE sweep_id = :sweep AND state IN ({marks}) "
+            "AND grid_index IS NOT NULL AND NOT superseded")
+
+
+class SweepHistory:
+    """The runs of one sweep as seen inside the claim's transaction; each figure read once."""
+
+    def __init__(self, conn, sweep_id: str, sqlite: bool):
+        self._conn, self._sweep, self._sqlite = conn, sweep_id, sqlite
+        self._memo: dict = {}
+
+    def _scalar(self, statement: str):
+        if statement not in self._memo:
+            self._memo[statement] = sql.run(self._conn, statement, self._sqlite, sweep=self._sweep).scalar()
+        return self._memo[statement]
+
+    @property
+    def next_number(self) -> int:
+        """The number the next run gets: 1, 2, ... in claim order."""
+        return (self._scalar(_TOP_NUMBER) or 0) + 1
+
+    def live_count(self) -> int:
+        """Runs that count (a re-run grid point's earlier run does not)."""
+        return int(self._scalar(_COUNT_LIVE) or 0)
+
+    def running_count(self) -> int:
+        return int(self._scalar(_COUNT_RUNNING) or 0)
+
+    def open_grid_point(self, size: int, rerun_states: tuple[str, ...]) -> tuple[int, bool] | None:
+        """(index, has a run) of the lowest grid point that needs a run: one whose live run
+        ended in one of rerun_states, else the next one never claimed; None when none is left."""
+        again = self._scalar(_reopened(tuple(rerun_states)))
+        top = self._scalar(_TOP_POINT)
+        fresh = 0 if top is None else top + 1
+        if again is not None and again < fresh:
+            return again, True
+        return (fresh, False) if fresh < size else None
+
+    def runs(self) -> list[dict]:
+        """Every run of the sweep, in number order (superseded ones included)."""
+        if "runs" not in self._memo:
+            self._memo["runs"] = [run_dict(r) for r in
+                                  sql.run(self._conn, _ALL, self._sqlite, sweep=self._sweep).mappings()]
+        return self._memo["runs"]
+
+
+class RunList:
+    """The same questions asked of runs already in memory (tests, a sweep read in full)."""
+
+    def __init__(self, runs: list[dict]):
+        self._runs = list(runs)
+
+    @property
+    def next_number(self) -> int:
+        return max((r.get("number") or 0 for r in self._runs), default=0) + 1
+
+    def live_count(self) -> int:
+        return sum(1 for r in self._runs if not r.get("superseded"))
+
+    def running_count(self) -> int:
+        return sum(1 for r in self._runs if not r.get("superseded") and r.get("state") == "running")
+
+    def open_grid_point(self, size: int, rerun_states: tuple[str, ...]) -> tuple[int, bool] | None:
+        live = {r["grid_index"]: r["state"] for r in self._runs
+                if r.get("grid_index") is not None and not r.get("superseded")}
+        for i in range(size):
+            if i not in live or live[i] in rerun_states:
+                return i, i in live
+        return None
+
+    def runs(self) -> list[dict]:
+        return self._runs
