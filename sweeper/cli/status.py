@@ -9,36 +9,51 @@ import click
 
 from .common import Fail, emit_json, get_run, get_sweep, json_option, open_store, store_option
 
+DEFAULT_LIMIT = 20  # runs in `status`'s table: a screenful; the counts above it cover them all
+
 
 @click.command()
 @click.argument("sweep_ref", metavar="ID")
 @click.option("--watch", "-w", is_flag=True, help="Keep the view live until the sweep ends (Ctrl+C to leave). "
                                                    "Without a terminal it prints once.")
 @click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between refreshes.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
+              help=f"List the N best runs and the running ones (default {DEFAULT_LIMIT}; with --json, every run).")
+@click.option("--all", "all_runs", is_flag=True, help="List every run.")
 @store_option
 @json_option
-def status(sweep_ref, watch, interval, store_url, as_json):
+def status(sweep_ref, watch, interval, limit, all_runs, store_url, as_json):
     """The sweep's state, progress and runs, the best run marked.
+
+    The counts, progress and best run cover every run; the table lists the best runs by the
+    sweep metric and every running one (--limit, --all), so it stays quick at any size.
 
     \b
     Example:
       sweeper status abcd1234
       sweeper status abcd1234 --watch
+      sweeper status abcd1234 --all
       sweeper status abcd1234 --json | jq .best
     """
     from ..results import progress
     from . import status_view
 
+    if all_runs and limit is not None:
+        raise click.UsageError("give --limit N or --all, not both")
+    if all_runs or (as_json and limit is None):
+        limit = None
+    elif limit is None:
+        limit = DEFAULT_LIMIT
     store = open_store(store_url)
     sw = get_sweep(store, sweep_ref)
     if watch and not as_json and sys.stdout.isatty():
         try:
-            status_view.watch(store, sw["id"], interval=interval)
+            status_view.watch(store, sw["id"], interval=interval, limit=limit)
         except KeyboardInterrupt:
             pass
         return
     store.reap(sw["id"])  # whoever looks next marks the runs of dead agents crashed
-    report = progress.summarize(store, store.get_sweep(sw["id"]))
+    report = progress.summarize(store, store.get_sweep(sw["id"]), limit=limit)
     if as_json:
         emit_json({k: v for k, v in report.items() if not k.startswith("_")})
         return

@@ -10,7 +10,7 @@ from .render import console as make_console
 from .render import number, runs_table
 
 
-def watch(store, sweep_id: str, interval: float = 1.0, console=None) -> None:
+def watch(store, sweep_id: str, interval: float = 1.0, console=None, limit: int | None = None) -> None:
     """A live view that refreshes as runs start, log and end; returns when the sweep is over."""
     from rich.console import Group
     from rich.live import Live
@@ -19,7 +19,7 @@ def watch(store, sweep_id: str, interval: float = 1.0, console=None) -> None:
 
     def frame():
         store.reap(sweep_id)
-        report = progress.summarize(store, store.get_sweep(sweep_id))
+        report = progress.summarize(store, store.get_sweep(sweep_id), limit=limit)
         return report, Group(_bar(report), *_parts(report))
 
     report, view = frame()
@@ -87,4 +87,9 @@ def _parts(report: dict) -> list:
         return out
     out.append(runs_table(report["_rows"], report["_searched"], results.sweep_metric({"config": report}),
                           report["_best_row"]))
+    hidden = p["runs"] - report["shown"]
+    if hidden > 0:
+        which = "the best by the metric" if metric.get("name") else "the first ones"
+        out.append(f"{report['shown']} of {p['runs']} runs listed: {which} and the running ones ({hidden} more: "
+                   f"--all, or --limit N; `sweeper runs {report['id']}` lists and sorts them all)")
     return out

@@ -12,21 +12,30 @@ def best_run(sweep: dict, runs: list[dict]) -> dict | None:
     return None if best is None else next(r for r in live if r["id"] == best["id"])
 
 
-def summarize(store, sweep: dict) -> dict:
-    runs = results.live_runs(store.runs(sweep["id"]))
+def summarize(store, sweep: dict, limit: int | None = None) -> dict:
+    """State, progress, counts, the best run and the runs table of a sweep, as plain data.
+
+    limit: only the `limit` best runs and the running ones are read and listed (the counts and
+    the best run still cover every run), so `status` costs the same at 100 runs or 10,000."""
     config = sweep["config"]
     metric = results.sweep_metric(sweep)
+    if limit is None:
+        runs = results.live_runs(store.runs(sweep["id"]))
+        counts: dict = {}
+        for r in runs:
+            counts[r["state"]] = counts.get(r["state"], 0) + 1
+    else:
+        runs = store.top_runs(sweep["id"], metric.maximize, limit)
+        counts = store.count_runs(sweep["id"])
     rows = results.sort_rows(results.run_rows(sweep, runs), metric)
-    counts: dict = {}
-    for r in runs:
-        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    total = sum(counts.values())
     running = counts.get("running", 0)
-    progress: dict = {"runs": len(runs), "ended": len(runs) - running, "running": running}
+    progress: dict = {"runs": total, "ended": total - running, "running": running}
     if config["method"] == "grid":
         from ..search import grid
         from ..sweepfile.space import Space
         progress["grid_total"] = grid.size(Space(config["parameters"]))
-        progress["grid_done"] = len(grid.covered(runs))
+        progress["grid_done"] = len(grid.covered(runs)) if limit is None else store.grid_points_done(sweep["id"])
     if config.get("run_cap"):
         progress["run_cap"] = config["run_cap"]
     best = results.best_row(rows, metric)
@@ -36,6 +45,7 @@ def summarize(store, sweep: dict) -> dict:
         "state": sweep["state"], "reason": sweep.get("ended_reason"), "target_run_id": sweep.get("target_run_id"),
         "metric": config.get("metric"), "progress": progress, "counts": counts,
         "best": None if best is None else {"id": best["id"], "value": best["best"], "params": best_params},
+        "shown": len(rows),
         "runs": [{k: r[k] for k in ("id", "number", "state", "params", "best", "last", "duration", "stop_reason",
                                    "early_terminated", "n_lines", "host", "gpu")}
                  | {"is_best": best is not None and r["id"] == best["id"]} for r in rows],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from . import ids, sql
-from .encoding import TERMINAL, dumps, encode, run_dict
+from .encoding import RERUN, TERMINAL, dumps, encode, run_dict
 from .errors import NotFound
 from .leases import LeaseLost
 
@@ -175,3 +175,36 @@ class RunsMixin:
             return {s: n for s, n in conn.execute(q)}
 
         return self._tx(fn, write=False)
+
+    def top_runs(self, sweep_id: str, maximize: bool, limit: int) -> list[dict]:
+        """The `limit` best live runs by best_value (runs without one last, ties in creation
+        order, as results.rows.sort_rows orders them), then every running run not among them:
+        what `status` shows of a sweep of any size, sorted by the database."""
+        from sqlalchemy import and_, select
+
+        from .tables import runs
+
+        live = and_(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
+        order = runs.c.best_value.desc() if maximize else runs.c.best_value.asc()
+
+        def fn(conn):
+            top = [run_dict(r) for r in conn.execute(
+                runs.select().where(live).order_by(runs.c.best_value.is_(None), order, runs.c.created_at)
+                .limit(max(0, int(limit)))).mappings()]
+            seen = {r["id"] for r in top}
+            running = conn.execute(runs.select().where(live, runs.c.state == "running")
+                                   .order_by(runs.c.created_at)).mappings()
+            return top + [run_dict(r) for r in running if r["id"] not in seen]
+
+        return self._tx(fn, write=False)
+
+    def grid_points_done(self, sweep_id: str) -> int:
+        """Grid points whose live run counts (not crashed or interrupted), counted by the database."""
+        from sqlalchemy import func, select
+
+        from .tables import runs
+
+        q = select(func.count(func.distinct(runs.c.grid_index))).where(
+            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False), runs.c.grid_index.is_not(None),
+            runs.c.state.not_in(RERUN))
+        return self._tx(lambda c: c.execute(q).scalar() or 0, write=False)

@@ -1,0 +1,113 @@
+"""What a sweep's size costs: the agent per run, and the read commands, at 0 to 10,000 stored runs.
+
+For each method (random, grid) and each size, a fresh SQLite store gets a sweep whose first
+SIZE runs are already stored (finished, 10 metric lines each, written through the store's own
+API as an agent would, without the processes); then
+
+- one real `sweeper agent ID --count RUNS` runs the one-line program RUNS more times: wall ms
+  per run and the agent's own CPU ms per run (RUSAGE_SELF at its exit: the least noisy figure
+  on a shared machine). Target (issue 17): within 20 % of the figure at 0 stored runs.
+- `sweeper status ID`, `sweeper runs ID` and `sweeper report ID` are timed once each, as a
+  user runs them (wall, start-up included). Target: status under 0.5 s at 10,000 runs.
+
+    .venv/bin/python benchmarks/scale.py [--sizes 0,1000,10000] [--runs 50] [--methods random,grid]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from common import env, machine, register, scratch, sweeper_exe
+
+# The CLI, saying at exit how much CPU its own process used (children excluded).
+CPU_CLI = ["-c", "import atexit, resource, sys\n"
+                 "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
+                 " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
+                 "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
+LINES = 10
+
+
+def sweep_yaml(method: str, points: int) -> str:
+    head = "program: one_line.py\nmetric: {name: loss, goal: minimize}\n"
+    if method == "grid":
+        return head + f"method: grid\nparameters:\n  i: {{min: 1, max: {points}}}\n"
+    return head + "method: random\nparameters:\n  x: {min: 0.0, max: 1.0}\n  y: {values: [a, b, c]}\n"
+
+
+def fill(store_path: str, sid: str, runs: int) -> None:
+    """`runs` finished runs, claimed by the sweep's own method, LINES metric lines each."""
+    from sweeper.agents.loop import _choose
+    from sweeper.store import open_store
+
+    store = open_store(store_path)
+    agent = store.register_agent(sid)
+    for i in range(runs):
+        run = store.claim(sid, agent, _choose).run
+        t0 = time.time()
+        rows = [(s, s, t0 + s, json.dumps({"loss": 1.0 / (s + 1) + i * 1e-6, "_step": s}), 1.0 / (s + 1) + i * 1e-6,
+                 s + 1) for s in range(LINES)]
+        last = json.loads(rows[-1][3])
+        store.add_metrics(run["id"], sid, rows, {"summary": last, "best_value": rows[-1][4], "best_step": LINES - 1,
+                                                  "n_lines": LINES, "metric_iter": LINES})
+        store.finish_run(run["id"], "finished", exit_code=0, ended_at=t0 + LINES)
+        if i and i % 2000 == 0:
+            print(f"  filled {i} runs", file=sys.stderr)
+    store.end_agent(agent, "filled")
+    store.dispose()
+
+
+def timed(cmd: list[str], cwd, environment) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=environment, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc
+
+
+def measure(method: str, size: int, runs: int) -> dict:
+    d = scratch(f"scale-{method}-{size}")
+    store = str(d / ".sweeper" / "sweeper.db")
+    sid = register(d, sweep_yaml(method, size + runs), store)
+    fill(store, sid, size)
+    e = env(store)
+    took, proc = timed([sys.executable, *CPU_CLI, "agent", sid, "--count", str(runs), "--output", "none"], d, e)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cpu = float([ln for ln in proc.stderr.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])
+    out = {"method": method, "size": size, "ms_per_run": took / runs * 1000, "cpu_ms_per_run": cpu / runs * 1000}
+    for name, args in (("status", ["status", sid]), ("runs", ["runs", sid]),
+                       ("report", ["report", sid, "-o", str(d / "report.html")])):
+        took, proc = timed([sweeper_exe(), *args], d, e)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out[name + "_s"] = took
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="0,1000,10000")
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--methods", default="random,grid")
+    a = ap.parse_args()
+    load = [os.getloadavg()[0]]
+    results = []
+    for method in a.methods.split(","):
+        for size in map(int, a.sizes.split(",")):
+            r = measure(method, size, a.runs)
+            load.append(os.getloadavg()[0])
+            print(f"{method} at {size}: {r}", file=sys.stderr)
+            results.append(r)
+    print(f"machine: {machine()}; load average {min(load):.2f}-{max(load):.2f} during the run")
+    print("| method | stored runs | agent ms/run | agent CPU ms/run | CPU vs 0 stored | status | runs | report |")
+    print("|---|---|---|---|---|---|---|---|")
+    fresh = {r["method"]: r["cpu_ms_per_run"] for r in results if r["size"] == 0}
+    for r in results:
+        ratio = f"{r['cpu_ms_per_run'] / fresh[r['method']]:.2f}x" if r["method"] in fresh else "-"
+        print(f"| {r['method']} | {r['size']:,} | {r['ms_per_run']:.1f} | {r['cpu_ms_per_run']:.1f} | {ratio} | "
+              f"{r['status_s']:.2f} s | {r['runs_s']:.2f} s | {r['report_s']:.2f} s |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""`sweeper status` on a sweep bigger than a screen, through the real CLI on both stores: the
+table lists the best runs and the running ones, read and sorted by the database, while the
+counts, progress and best run still cover every run (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from agentlib import Project
+
+
+def fill(project: Project, sid: str, values: list, running: int = 0, crash_every: int = 0) -> list[str]:
+    """Runs through the store's API, as agents record them: run i gets loss values[i] (None:
+    no line); the last `running` runs are left running."""
+    from sweeper.agents.loop import _choose
+
+    store = project.open()
+    agent = store.register_agent(sid)
+    ids = []
+    for i, value in enumerate(values):
+        run = store.claim(sid, agent, _choose).run
+        ids.append(run["id"])
+        if value is not None:
+            line = json.dumps({"loss": value})
+            store.add_metrics(run["id"], sid, [(0, None, time.time(), line, value, 1)],
+                              {"summary": {"loss": value}, "best_value": value, "best_step": 0, "n_lines": 1,
+                               "metric_iter": 1})
+        if i < len(values) - running:
+            state = "crashed" if crash_every and i % crash_every == 0 else "finished"
+            store.finish_run(run["id"], state)
+    store.dispose()
+    return ids
+
+
+@pytest.mark.parametrize("goal", ["minimize", "maximize"])
+def test_status_lists_the_best_and_the_running_runs_and_counts_them_all(tmp_path, store_url, goal):
+    project = Project(tmp_path / "proj", store=store_url)
+    sid = project.sweep(f"program: probe.py\nmethod: random\nmetric: {{name: loss, goal: {goal}}}\n"
+                        "parameters: {x: {min: 0.0, max: 1.0}}\n")
+    values = [float((i * 37) % 50) for i in range(45)] + [None] * 3 + [1000.0, -1000.0]
+    ids = fill(project, sid, values, running=2)
+    full = project.status(sid)  # --json: every run, as before
+    assert full["shown"] == len(full["runs"]) == 50
+    short = json.loads(project.cli("status", sid, "--json", "--limit", "5", check=True).stdout)
+    # The best five of every run by the goal, ties in run order, then the running one that is not
+    # among them (one of the two running runs logged the best value of all: -1000 or 1000).
+    assert [r["id"] for r in short["runs"]][:5] == [r["id"] for r in full["runs"]][:5]
+    assert len(short["runs"]) == short["shown"] == 6 and set(ids[-2:]) <= {r["id"] for r in short["runs"]}
+    assert short["best"] == full["best"] and short["counts"] == full["counts"] == {"finished": 48, "running": 2}
+    assert full["best"]["value"] == (1000.0 if goal == "maximize" else -1000.0)
+    assert short["progress"] == full["progress"]
+
+    people = project.cli("status", sid, check=True).stdout
+    listed = [line.split()[1] if line.startswith("*") else line.split()[0] for line in people.splitlines()
+              if any(line.lstrip("* ").startswith(i) for i in ids)]
+    assert len(listed) == 21 and set(ids[-2:]) <= set(listed)
+    assert "21 of 50 runs listed" in people and "--all" in people
+    every = project.cli("status", sid, "--all", check=True).stdout
+    assert sum(any(line.lstrip("* ").startswith(i) for i in ids) for line in every.splitlines()) == 50
+    assert "runs listed" not in every
+
+
+def test_a_grid_sweeps_progress_is_counted_in_the_database(tmp_path, store_url):
+    project = Project(tmp_path / "proj", store=store_url)
+    sid = project.sweep("program: probe.py\nmethod: grid\nmetric: {name: loss, goal: minimize}\n"
+                        "parameters: {i: {min: 1, max: 40}}\n")
+    fill(project, sid, [float(i) for i in range(30)], crash_every=7)  # 5 crashed points: to be run again
+    short = json.loads(project.cli("status", sid, "--json", "--limit", "3", check=True).stdout)
+    full = project.status(sid)
+    assert short["progress"] == full["progress"] and full["progress"]["grid_done"] == 25
+    assert full["progress"]["grid_total"] == 40 and len(short["runs"]) == 3
+
+
+def test_limit_and_all_together_are_refused(project):
+    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {x: {min: 0.0, max: 1.0}}\n")
+    proc = project.cli("status", sid, "--all", "--limit", "3")
+    assert proc.returncode == 2 and "give --limit N or --all, not both" in proc.stderr
