@@ -35,6 +35,25 @@ def interpreter() -> str:
     return shutil.which("python") or shutil.which("python3") or sys.executable
 
 
+_PYTHON = re.compile(r"^python[0-9.]*$")
+_ANY_MACRO = re.compile(r"^\$\{[A-Za-z_:]+\}$")
+
+
+def program_interpreter(template, cwd: str, path: str | None = None) -> str:
+    """The Python a run of this command runs in: `${interpreter}`'s; the command's first
+    element named python* (a path from cwd, else found on `path`, the runs' PATH); else
+    `python` on PATH. The W&B hook asks it whether wandb imports; the Hydra check composes with it."""
+    for element in map(str, template or []):
+        if element == "${interpreter}":
+            return interpreter()
+        if _ANY_MACRO.match(element) or not _PYTHON.match(os.path.basename(element)):
+            continue
+        if os.sep in element:
+            return os.path.join(cwd, element)
+        return shutil.which(element, path=path) or element
+    return interpreter()
+
+
 def fmt(value) -> str:
     return str(value)
 

@@ -69,6 +69,7 @@ class Agent(LaunchMixin):
         self.signal_number: int | None = None
         self.agent_id: str | None = None
         self.interpreter_warning: str | None = None
+        self.wandb_python: str | None = None  # the runs' interpreter, as the W&B hook found it (once)
         self._slots_started = False
         self._paused_said = False
         self._out_lock = threading.Lock()

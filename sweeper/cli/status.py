@@ -7,7 +7,15 @@ import sys
 
 import click
 
-from .common import Fail, emit_json, get_run, get_sweep, json_option, open_store, store_option
+from .common import (
+    Fail,
+    emit_json,
+    get_run,
+    get_sweep,
+    json_option,
+    open_store,
+    store_option,
+)
 
 DEFAULT_LIMIT = 20  # runs in `status`'s table: a screenful; the counts above it cover them all
 

@@ -40,6 +40,7 @@ class ClaimsMixin:
         a SweepHistory (history.py), which reads from the database what the method asks.
         """
         from sqlalchemy import select
+
         from .tables import runs, sweeps
 
         began = time.monotonic()

@@ -157,6 +157,7 @@ class RunsMixin:
     def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
         """The sweep metric of every run of the sweep at its `band`-th finite value."""
         from sqlalchemy import select
+
         from .tables import metrics
 
         q = select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band)
@@ -166,6 +167,7 @@ class RunsMixin:
 
     def count_runs(self, sweep_id: str) -> dict:
         from sqlalchemy import func, select
+
         from .tables import runs
 
         def fn(conn):
@@ -180,7 +182,7 @@ class RunsMixin:
         """The `limit` best live runs by best_value (runs without one last, ties in creation
         order, as results.rows.sort_rows orders them), then every running run not among them:
         what `status` shows of a sweep of any size, sorted by the database."""
-        from sqlalchemy import and_, select
+        from sqlalchemy import and_
 
         from .tables import runs
 

@@ -15,14 +15,14 @@ boolean, no casts, no `%` (psycopg's placeholder character).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .encoding import TERMINAL
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def for_engine(sql: str, sqlite: bool) -> str:
     """`sql` with its `:name` parameters in the driver's style: sqlite3 reads `:name`
     itself; psycopg wants `%(name)s`."""

@@ -4,7 +4,6 @@ import json
 import shutil
 import sqlite3
 import threading
-
 from pathlib import Path
 
 import pytest
@@ -152,6 +151,7 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
     sweeper, it gains the claim indexes, keeps every run and line, and both sweeps go on where
     they stopped: the grid at its fifth point, the random sweep with the draws it would have made."""
     from agentlib import Project
+
     from sweeper.search import choose
 
     project = Project(tmp_path / "proj")

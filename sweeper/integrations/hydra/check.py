@@ -11,7 +11,6 @@ sweep, and the agents' machines may hold a different program.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -47,7 +46,9 @@ def problems(cfg, cwd: str | Path | None = None) -> list:
     if "${program}" not in template:
         return []
     tail = template[template.index("${program}") + 1:]
-    runner = _interpreter(template)
+    from ...agents.command import program_interpreter
+
+    runner = program_interpreter(template, str(cwd or Path.cwd()))
     argvs = _sample_argvs(cfg, tail, program, cwd)
     answer = _ask_hydra(runner, app, argvs)
     if isinstance(answer, str):
@@ -63,16 +64,6 @@ def problems(cfg, cwd: str | Path | None = None) -> list:
                  if i == 0 and len(refused) > len(shown) else "")
         out.append(Problem(where, _explain(program, argv, error, template) + count, warning=True))
     return _located(cfg, out)
-
-
-def _interpreter(template: list[str]) -> str:
-    from ...agents.command import interpreter
-
-    before = template[:template.index("${program}")]
-    literal = [x for x in before if not x.startswith("${")]
-    if literal and "python" in Path(literal[-1]).name:
-        return shutil.which(literal[-1]) or literal[-1]
-    return interpreter()
 
 
 def _sample_argvs(cfg, tail: list[str], program: str, cwd) -> list[list[str]]:

@@ -33,9 +33,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import shlex
-import shutil
 import subprocess
 import sys
 import threading
@@ -51,8 +49,6 @@ BRIDGE_MODULE = "sweeper.integrations.wandb.bridge"
 BRIDGE_FILE = Path(__file__).resolve().parent / "bridge.py"
 BRIDGE_LOG = "wandb-bridge.log"
 SUMMARY_FILE = "wandb-summary.json"  # bridge.SUMMARY_FILE (bridge.py runs by path: it imports nothing of ours)
-PYTHON = re.compile(r"^python[0-9.]*$")
-MACRO = re.compile(r"^\$\{[A-Za-z_:]+\}$")
 PROBE = (
     "import importlib.util as u, json, sys\n"
     "w = u.find_spec('wandb'); s = u.find_spec('sweeper')\n"
@@ -98,9 +94,9 @@ def prepare(agent, run: dict, run_dir: Path, env: dict):
     if chosen == "off":
         return OFF
     # The interpreter and what it imports do not change while the agent runs: found once.
-    python = agent.__dict__.get("_wandb_python")
+    python = agent.wandb_python
     if python is None:
-        python = agent._wandb_python = program_interpreter(agent, env)
+        python = agent.wandb_python = program_interpreter(agent, env)
     probe = _probe(python, env, Path(run_dir))
     if not probe.get("wandb") and chosen == "auto":
         return OFF
@@ -182,21 +178,12 @@ def write_sweep_config(run_dir: Path, sweep_id: str, run_id: str, params: dict) 
 
 
 def program_interpreter(agent, env: dict) -> str:
-    """The Python the program runs in: the agent's own for a function; `${interpreter}`; the
-    command's first element named python*, found on PATH; else `python` on PATH."""
+    """The Python the program runs in: the agent's own for a function, else the command's."""
     from ...agents import command as commandline
 
     if agent.function is not None:
         return sys.executable
-    for element in map(str, agent.config.get("command") or []):
-        if element == "${interpreter}":
-            return commandline.interpreter()
-        if MACRO.match(element) or not PYTHON.match(os.path.basename(element)):
-            continue
-        if os.sep in element:
-            return os.path.join(agent.cwd, element)
-        return shutil.which(element, path=env.get("PATH")) or element
-    return commandline.interpreter()
+    return commandline.program_interpreter(agent.config.get("command"), agent.cwd, env.get("PATH"))
 
 
 def _probe(python: str, env: dict, cwd: Path) -> dict:
