@@ -102,8 +102,9 @@ def test_no_import_cycles():
 
 
 def test_nothing_outside_the_cli_imports_it():
+    # `python -m sweeper` (sweeper/__main__.py) is the CLI's other entry point, as the console script is.
     offenders = {n: sorted(m for m in deps if m.startswith("sweeper.cli"))
-                 for n, deps in graph().items() if not n.startswith("sweeper.cli")}
+                 for n, deps in graph().items() if not n.startswith("sweeper.cli") and n != "sweeper.__main__"}
     assert {n: d for n, d in offenders.items() if d} == {}
 
 

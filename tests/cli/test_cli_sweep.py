@@ -357,3 +357,22 @@ def test_importing_the_cli_module_stays_light():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_python_dash_m_sweeper_is_the_same_cli(tmp_path):
+    """`python -m sweeper`, for an interpreter whose scripts folder is not on PATH: the same
+    commands, messages and exit codes as the `sweeper` executable."""
+    (tmp_path / "sweep.yaml").write_text("program: train.py\nmethod: random\nparameters: {x: {min: 0.0, max: 1.0}}\n")
+    env = {k: v for k, v in os.environ.items() if k != "SWEEPER_STORE"}
+    none = subprocess.run([sys.executable, "-m", "sweeper", "sweeps"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert none.returncode == 2 and "no store here" in none.stderr
+    made = subprocess.run([sys.executable, "-m", "sweeper", "sweep", "sweep.yaml"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    sid = made.stdout.strip().splitlines()[-1]
+    listed = subprocess.run([sys.executable, "-m", "sweeper", "sweeps"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert listed.returncode == 0 and sid in listed.stdout
+    usage = subprocess.run([sys.executable, "-m", "sweeper", "--help"], capture_output=True, text=True)
+    assert usage.returncode == 0 and usage.stdout.startswith("Usage: sweeper ")
