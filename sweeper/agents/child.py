@@ -3,10 +3,7 @@
 The child gets PR_SET_PDEATHSIG(SIGKILL), so if the agent dies, even by SIGKILL, the
 kernel kills the child: no orphaned GPU jobs. The death signal fires when the *thread*
 that started the child ends, so a child must be started by a thread that outlives it
-(the agent's slot threads do). It is set by util-linux's `setpriv --pdeathsig KILL`, which
-the program is exec'd through (the setting survives exec): Python's own way, a preexec_fn,
-makes subprocess fork the whole agent instead of vfork, 9 ms and 4 ms of the agent's CPU
-per run against 2 ms and 0.2 ms (measured here). Without setpriv, the preexec_fn does it.
+(the agent's slot threads do). spawn.py sets it.
 
 What the program starts ends with its run, even a daemon (setsid, double fork): the agent
 is a child subreaper, so orphaned descendants become its children rather than init's,
@@ -18,9 +15,7 @@ a Popen child of this process, so no subprocess ever loses its exit status to us
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +23,8 @@ import threading
 import time
 
 from .reaper import kill_run, started
+from .spawn import die_with_parent, libc, spawn
 
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-_PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 READ_BYTES = 64 << 10  # one read of the program's output: pipe speed, not a system call per byte
 TAIL_BYTES = 256 << 10  # the output kept in memory for last_lines (a failed run's error)
@@ -45,56 +39,9 @@ def _become_subreaper():
     """Orphaned descendants of our programs reparent to this process, not to init: they stay
     ours to find and to reap. Process-wide and once; harmless for the rest of the process."""
     global _subreaper
-    if _libc is not None and not _subreaper:
-        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    if libc is not None and not _subreaper:
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         _subreaper = True
-
-
-def _die_with_parent():  # runs in the child between fork and exec
-    if _libc is not None:
-        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-_SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin") if _libc is not None else None
-
-
-def spawn(argv: list[str], env: dict, cwd: str) -> subprocess.Popen:
-    """Popen of argv, output in a pipe, in its own session, killed if this thread dies.
-
-    Through setpriv, the program is exec'd by setpriv, so what Popen would have refused to
-    start (no such file, not executable, not a program) is refused here first, with the OS
-    error Popen gives: a run that could not start is told apart from one that failed."""
-    options = dict(env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                   stderr=subprocess.STDOUT, start_new_session=True, bufsize=0)
-    if _SETPRIV is None:
-        return subprocess.Popen(argv, preexec_fn=_die_with_parent if _libc is not None else None, **options)
-    _check_executable(str(argv[0]), env, cwd)
-    return subprocess.Popen([_SETPRIV, "--pdeathsig", "KILL", "--", *map(str, argv)], **options)
-
-
-def _check_executable(program: str, env: dict, cwd: str) -> None:
-    """Raise the OSError that exec'ing `program` (found as Popen finds it: a path from cwd,
-    else on env's PATH) would raise."""
-    import errno
-
-    if os.sep in program:
-        path = os.path.join(cwd, program)
-        if not os.path.exists(path):
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
-    else:
-        path = shutil.which(program, mode=os.F_OK, path=os.pathsep.join(os.get_exec_path(env)))
-        if path is None:
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
-    if os.path.isdir(path) or not os.access(path, os.X_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError:
-        return  # executable but unreadable: exec may still work
-    # exec refuses anything else (ENOEXEC); setpriv's execvp would hand it to /bin/sh instead.
-    if not (magic.startswith(b"#!") or magic == b"\x7fELF"):
-        raise OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), program)
 
 
 class ForkedFunction:
@@ -117,7 +64,7 @@ class ForkedFunction:
             code = 1
             try:
                 os.setsid()
-                _die_with_parent()
+                die_with_parent()
                 os.close(read_end)
                 for fd in list(_relay_fds):  # another run's relay: its pipe must end with that run
                     try:
@@ -379,7 +326,7 @@ class Child:
         """Kill every process the program left behind (its group, its session, whatever
         carries its run's marker), and reap those that became our children."""
         self.signal_group(signal.SIGKILL)
-        if _libc is None:
+        if libc is None:
             return
         # A short run's descendants all have pids above its program's (one wraparound is seen
         # by processes(); a second would need pid_max forks in SHORT_RUN_S): the rest of /proc
