@@ -16,12 +16,11 @@ def choose(sweep: dict, history, retry_failed: bool = False):
 
     history: a store.history.SweepHistory, or a list of run dicts."""
     from ..store.history import RunList
-    from ..sweepfile.space import Space
 
     if isinstance(history, list):
         history = RunList(history)
     config = sweep["config"]
-    space = Space(config["parameters"])
+    space = space_of(sweep)
     method = config["method"]
     if method == "grid":
         from . import grid
@@ -35,6 +34,23 @@ def choose(sweep: dict, history, retry_failed: bool = False):
         from . import bayes
         return bayes.suggest(space, config, history.runs(), rng), None
     raise ValueError(f"unknown method {method!r}")
+
+
+_SPACES: dict = {}  # sweep id -> (its parameters, their Space): one per sweep an agent works on
+
+
+def space_of(sweep: dict):
+    """The sweep's Space, kept between claims while its parameters stay the same (a grid's axes
+    are computed once, not once per claim)."""
+    from ..sweepfile.space import Space
+
+    parameters = sweep["config"]["parameters"]
+    kept = _SPACES.get(sweep["id"])
+    if kept is None or kept[0] != parameters:
+        if len(_SPACES) > 64:
+            _SPACES.clear()
+        kept = _SPACES[sweep["id"]] = (parameters, Space(parameters))
+    return kept[1]
 
 
 def run_rng(sweep_id: str, n: int):

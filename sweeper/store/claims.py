@@ -68,7 +68,7 @@ class ClaimsMixin:
             # costs about the same at 10 runs or 10,000.
             history = SweepHistory(conn, sweep_id, lite)
             cap = sweep["config"].get("run_cap")
-            if cap is not None and history.live_count() >= cap:
+            if cap is not None and history.total_count() >= cap and history.live_count() >= cap:
                 reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
                 if not history.running_count():
                     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
@@ -94,8 +94,8 @@ class ClaimsMixin:
             # Every round trip here is made holding the sweep's lock: derive what we can.
             rid = ids.new_id()  # 36^8 IDs: a clash is as likely as a disk error, and the key would refuse it
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=history.next_number,
-                          state="running", params=dumps(params), grid_index=grid_index, superseded=False, agent_id=agent_id,
-                          host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
+                          state="running", params=dumps(params), grid_index=grid_index, superseded=False,
+                          agent_id=agent_id, host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
                           claim_ms=(time.monotonic() - began) * 1000)
             sql.run(conn, sql.NEW_RUN, lite, **values)
             return Claim(run=run_dict(values))
@@ -116,12 +116,11 @@ class ClaimsMixin:
         config = json.loads(row[1])
         reason = None
         cap = config.get("run_cap")
-        if cap and history.live_count() >= cap:
+        if cap and history.total_count() >= cap and history.live_count() >= cap:
             reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
         elif config["method"] == "grid":
-            from ..search import grid
-            from ..sweepfile.space import Space
-            if history.open_grid_point(grid.size(Space(config["parameters"])), RERUN) is None:
+            from ..search import grid, space_of
+            if history.open_grid_point(grid.size(space_of({"id": sweep_id, "config": config})), RERUN) is None:
                 reason = f"{GRID_EXHAUSTED}: every grid point has a run"
         if reason:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")

@@ -10,7 +10,7 @@ each answer comes from an index, so a claim costs about the same at any size:
   are claimed lowest first, so the claimed ones are always 0..highest: a point above it has no run;
 - bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too).
 
-The run_cap check counts the live runs only when the sweep has a run_cap.
+The run_cap check counts the live runs only when the sweep has a run_cap and as many runs in all.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import sql
 from .encoding import run_dict
 
+_COUNT_ALL = "SELECT count(*) FROM runs WHERE sweep_id = :sweep"  # from the index (sweep_id, number) alone
 _COUNT_LIVE = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND NOT superseded"
 _TOP_NUMBER = "SELECT max(number) FROM runs WHERE sweep_id = :sweep"
 _COUNT_RUNNING = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND state = 'running' AND NOT superseded"
@@ -27,9 +28,10 @@ _ALL = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
 
 
 def _reopened(states: tuple[str, ...]) -> str:
-    marks = ", ".join(f"'{s}'" for s in states)  # states are the code's own words, never a user's
-    return (f"SELECT min(grid_index) FROM runs WHERE sweep_id = :sweep AND state IN ({marks}) "
-            "AND grid_index IS NOT NULL AND NOT superseded")
+    # Not min(grid_index) in SQL: SQLite then walks the grid index (every live point) instead of
+    # the few runs in these states by (sweep_id, state). states are the code's words, not a user's.
+    marks = ", ".join(f"'{s}'" for s in states)
+    return f"SELECT grid_index FROM runs WHERE sweep_id = :sweep AND state IN ({marks}) AND NOT superseded"
 
 
 class SweepHistory:
@@ -49,6 +51,10 @@ class SweepHistory:
         """The number the next run gets: 1, 2, ... in claim order."""
         return (self._scalar(_TOP_NUMBER) or 0) + 1
 
+    def total_count(self) -> int:
+        """Every run, superseded ones too: an upper bound of live_count that costs less."""
+        return int(self._scalar(_COUNT_ALL) or 0)
+
     def live_count(self) -> int:
         """Runs that count (a re-run grid point's earlier run does not)."""
         return int(self._scalar(_COUNT_LIVE) or 0)
@@ -59,7 +65,11 @@ class SweepHistory:
     def open_grid_point(self, size: int, rerun_states: tuple[str, ...]) -> tuple[int, bool] | None:
         """(index, has a run) of the lowest grid point that needs a run: one whose live run
         ended in one of rerun_states, else the next one never claimed; None when none is left."""
-        again = self._scalar(_reopened(tuple(rerun_states)))
+        statement = _reopened(tuple(rerun_states))
+        if statement not in self._memo:
+            self._memo[statement] = min((i for (i,) in sql.run(self._conn, statement, self._sqlite, sweep=self._sweep)
+                                         if i is not None), default=None)
+        again = self._memo[statement]
         top = self._scalar(_TOP_POINT)
         fresh = 0 if top is None else top + 1
         if again is not None and again < fresh:
@@ -83,6 +93,9 @@ class RunList:
     @property
     def next_number(self) -> int:
         return max((r.get("number") or 0 for r in self._runs), default=0) + 1
+
+    def total_count(self) -> int:
+        return len(self._runs)
 
     def live_count(self) -> int:
         return sum(1 for r in self._runs if not r.get("superseded"))

@@ -104,7 +104,14 @@ class Param:
         return self.distribution == "constant"
 
     def grid_values(self) -> list:
-        """This parameter's grid axis: values in first-appearance order, duplicates collapsed."""
+        """This parameter's grid axis: values in first-appearance order, duplicates collapsed.
+        Computed once per Param (an int_uniform axis of 10,000 values is not free), a copy each call."""
+        axis = self.__dict__.get("_axis")
+        if axis is None:
+            axis = self.__dict__["_axis"] = tuple(self._grid_axis())
+        return list(axis)
+
+    def _grid_axis(self) -> list:
         d, s = self.distribution, self.spec
         if d == "constant":
             raw = [s["value"]]
