@@ -39,44 +39,99 @@ def console(stderr: bool = False):
     return _Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
+PLAIN_ROWS = 500  # above this many rows the table is plain aligned text: rich measures every cell (12 s at 10,000)
+
+
 def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None):
     """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows."""
-    from rich.table import Table
-
     from ..results import rows as results
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
     if cols:
-        for c in cols:
-            table.add_column(safe(c), overflow="fold")
-        for r in shown:
-            flat = results.flat_row(r)
-            table.add_row(*[_cell(flat.get(c), c) for c in cols],
-                          style="bold" if best and r["id"] == best["id"] else None)
-        return table
-    # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
-    # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
-    for name, width in (("", 1), ("run", 8), ("state", 8)):
-        table.add_column(name, no_wrap=True, min_width=width)
-    for k in keys:
-        table.add_column(safe(k), no_wrap=True, overflow="ellipsis", max_width=16, min_width=5)
-    if metric.name:
-        # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
-        width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
-        header = f"best {metric.name}"
-        table.add_column(safe(header), justify="right", no_wrap=True, min_width=max(width, min(len(header), 14)))
-        table.add_column("last", justify="right", no_wrap=True, min_width=width)
-    table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("note", no_wrap=True, overflow="ellipsis", min_width=6)
-    for r in shown:
-        is_best = best is not None and r["id"] == best["id"]
-        cells = ["*" if is_best else "", r["id"], _state(r["state"])]
-        cells += [_cell(r["params"].get(k)) for k in keys]
+        columns = [_Column(c, fold=True) for c in cols]
+        cells = [[_plain_cell(results.flat_row(r).get(c), c) for c in cols] for r in shown]
+    else:
+        # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
+        # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
+        columns = [_Column("", min_width=1), _Column("run", min_width=8), _Column("state", min_width=8)]
+        columns += [_Column(k, min_width=5, max_width=16) for k in keys]
         if metric.name:
-            cells += [number(r["best"]), number(r["last"])]
-        cells += [duration(r["duration"]), safe(_note(r))]
-        table.add_row(*cells, style="bold" if is_best else None)
+            # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
+            width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
+            header = f"best {metric.name}"
+            columns += [_Column(header, right=True, min_width=max(width, min(len(header), 14))),
+                        _Column("last", right=True, min_width=width)]
+        columns += [_Column("time", right=True), _Column("note", min_width=6, max_width=60)]
+        cells = []
+        for r in shown:
+            row = ["*" if best is not None and r["id"] == best["id"] else "", r["id"], r["state"]]
+            row += [_plain_cell(r["params"].get(k)) for k in keys]
+            if metric.name:
+                row += [number(r["best"]), number(r["last"])]
+            cells.append(row + [duration(r["duration"]), printable(_note(r))])
+    bold = [best is not None and r["id"] == best["id"] for r in shown]
+    if len(shown) > PLAIN_ROWS:
+        return PlainTable(columns, cells)
+    return _rich_table(columns, cells, bold, state_column=None if cols else 2)
+
+
+class _Column:
+    def __init__(self, header: str, right: bool = False, min_width: int | None = None,
+                 max_width: int | None = None, fold: bool = False):
+        self.header, self.right, self.min_width, self.max_width, self.fold = header, right, min_width, max_width, fold
+
+
+def _rich_table(columns, cells, bold, state_column):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for c in columns:
+        if c.fold:
+            table.add_column(safe(c.header), overflow="fold")
+        else:
+            table.add_column(safe(c.header), justify="right" if c.right else "left", no_wrap=True,
+                             overflow="ellipsis", min_width=c.min_width, max_width=c.max_width)
+    for row, is_best in zip(cells, bold):
+        shown = [_state(v) if i == state_column else escape(v) for i, v in enumerate(row)]
+        table.add_row(*shown, style="bold" if is_best else None)
     return table
+
+
+class PlainTable:
+    """The runs table as aligned plain text, drawn in one pass: what rich's Table shows (two
+    spaces between columns, cells cut with an ellipsis at their column's max width), for tables
+    too long for rich to measure cell by cell."""
+
+    def __init__(self, columns, cells):
+        self.columns, self.cells = columns, cells
+
+    def lines(self):
+        cut = [[_cut(v, c.max_width) for v, c in zip(row, self.columns)] for row in self.cells]
+        widths = [max([len(c.header), c.min_width or 0] + [len(r[i]) for r in cut])
+                  for i, c in enumerate(self.columns)]
+        for row in [[c.header for c in self.columns], *cut]:
+            yield "  ".join(v.rjust(w) if c.right else v.ljust(w)
+                            for v, w, c in zip(row, widths, self.columns)).rstrip()
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        first = True
+        for line in self.lines():
+            yield Segment(line + "\n", console.get_style("bold") if first else None)
+            first = False
+
+
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[:width - 1] + "…"
+
+
+def _plain_cell(value, column: str = "") -> str:
+    if column == "duration":
+        return duration(value)
+    if column in ("created_at", "started_at", "ended_at"):
+        return when(value)
+    return printable(value if isinstance(value, str) else number(value))
 
 
 def _note(row) -> str:
@@ -85,15 +140,6 @@ def _note(row) -> str:
     if row["stop_reason"]:
         return row["stop_reason"]
     return "logged nothing" if not row["n_lines"] and row["state"] != "running" else ""
-
-
-def _cell(value, column: str = "") -> str:
-
-    if column == "duration":
-        return duration(value)
-    if column in ("created_at", "started_at", "ended_at"):
-        return when(value)
-    return safe(value if isinstance(value, str) else number(value))
 
 
 def _state(state: str) -> str:
