@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .errors import NoStore, StoreError
-from .tables import SCHEMA_VERSION, meta, metadata
-
+from .tables import PARTIAL_INDEXES, SCHEMA_VERSION, meta, metadata
 
 
 def _add_claim_ms(conn):
@@ -57,6 +56,8 @@ def ensure_schema(store, create: bool = True) -> None:
                 raise StoreError(f"{store.display_url} holds tables named like sweeper's but no schema "
                                  "version: it was not made by sweeper, or is damaged; refusing to touch it")
             metadata.create_all(conn)
+            for ddl in PARTIAL_INDEXES:
+                conn.exec_driver_sql(ddl)
             conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             return
         row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()

@@ -4,8 +4,18 @@ Bump SCHEMA_VERSION with every change, and add the step from the version before 
 MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 """
 
-from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
-                        text)
+from sqlalchemy import (
+                        Boolean,
+                        Column,
+                        Float,
+                        Index,
+                        Integer,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+                        text,
+)
 
 SCHEMA_VERSION = 5
 
@@ -79,9 +89,9 @@ runs = Table(
     Column("claim_ms", Float),  # how long claiming it took, lock wait included: contention shows here
     Column("name", Text),  # sweeper.init(name=...), W&B's display name; NULL when none was given
 )
-Index("runs_grid_point", runs.c.sweep_id, runs.c.grid_index, unique=True,
-      sqlite_where=text("grid_index IS NOT NULL AND NOT superseded"),
-      postgresql_where=text("grid_index IS NOT NULL AND NOT superseded"))
+# The partial unique index of live grid points (each point has at most one run that counts) is
+# made by PARTIAL_INDEXES below, not declared here: declaring it needs postgresql_where=, whose
+# validation imports SQLAlchemy's PostgreSQL dialect into every command, on SQLite too (90 ms).
 Index("runs_sweep_state", runs.c.sweep_id, runs.c.state)
 # A claim's next run number and the best run so far, from an index at any sweep size (history.py).
 Index("runs_sweep_number", runs.c.sweep_id, runs.c.number)
@@ -114,4 +124,11 @@ agents = Table(
     Column("ended_at", Float),
     Column("state", String(16), nullable=False),  # running, ended, crashed
     Column("exit_reason", Text),
+)
+
+
+# SQL both engines read alike; made with the tables (migrate.ensure_schema), IF NOT EXISTS.
+PARTIAL_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS runs_grid_point ON runs (sweep_id, grid_index) "
+    "WHERE grid_index IS NOT NULL AND NOT superseded",
 )
