@@ -18,9 +18,7 @@ import sys
 
 from ..integrations.hydra import app as hydra_app
 from ..integrations.hydra import overrides as hydra_overrides
-
-ENVVAR = re.compile(r"\$\{envvar:([A-Za-z_][A-Za-z0-9_]*)\}")
-MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
+from ..sweepfile.macros import macro_name, with_env
 
 
 class CommandError(ValueError):
@@ -36,7 +34,6 @@ def interpreter() -> str:
 
 
 _PYTHON = re.compile(r"^python[0-9.]*$")
-_ANY_MACRO = re.compile(r"^\$\{[A-Za-z_:]+\}$")
 
 
 def program_interpreter(template, cwd: str, path: str | None = None) -> str:
@@ -46,7 +43,7 @@ def program_interpreter(template, cwd: str, path: str | None = None) -> str:
     for element in map(str, template or []):
         if element == "${interpreter}":
             return interpreter()
-        if _ANY_MACRO.match(element) or not _PYTHON.match(os.path.basename(element)):
+        if macro_name(element) is not None or not _PYTHON.match(os.path.basename(element)):
             continue
         if os.sep in element:
             return os.path.join(cwd, element)
@@ -77,10 +74,9 @@ def build(template: list, params: dict, program: str | None, args_json_file: str
     forms = None
     argv: list[str] = []
     for element in template:
-        element = str(element)
-        m = MACRO.match(element)
-        if m:
-            name = m.group(1)
+        element = with_env(str(element), env)
+        name = macro_name(element)
+        if name is not None:
             if name == "env":
                 argv.append("/usr/bin/env")
             elif name == "interpreter":
@@ -99,5 +95,5 @@ def build(template: list, params: dict, program: str | None, args_json_file: str
                 forms = forms or args_forms(params, program)
                 argv.extend(forms.get(name, []))  # W&B drops unknown macros
             continue
-        argv.append(ENVVAR.sub(lambda mm: env.get(mm.group(1), ""), element))
+        argv.append(element)
     return argv

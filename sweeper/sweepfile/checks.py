@@ -11,19 +11,26 @@ import math
 import re
 import sys
 
+from .macros import ENVVAR, KNOWN_MACROS, macro_name
 from .problems import Problem, describe, did_you_mean
-from .space import BOUNDED, DEPRECATED, DISCRETE, DISTRIBUTIONS, LOG_SCALED, flat_key, infer_distribution
+from .space import (
+    BOUNDED,
+    DEPRECATED,
+    DISCRETE,
+    DISTRIBUTIONS,
+    LOG_SCALED,
+    flat_key,
+    infer_distribution,
+)
 
 _NUMBER_KEYS = ("min", "max", "mu", "sigma", "q", "a", "b")
 _PARAM_KEYS = ("distribution", "value", "values", "probabilities", "min", "max", "mu",
                "sigma", "q", "a", "b", "parameters")
-MACRO = re.compile(r"^\$\{([A-Za-z_]+)\}$")
+# `${envvar:name}` whose name is not upper case: W&B's agent leaves it as it is (its rule, kept).
+_ENVVAR_NOT_UPPER = re.compile(r"\$\{envvar:([^}]*[^A-Z0-9_}][^}]*)\}")
 # A grid axis is held as a list; past this many values that list alone takes seconds and
 # hundreds of MB, and no grid that size is ever run to the end.
 MAX_GRID_AXIS = 1_000_000
-KNOWN_MACROS = {"env", "interpreter", "program", "args", "args_no_equals", "args_no_hyphens",
-                "args_no_boolean_flags", "args_append_hydra", "args_override_hydra", "args_hydra",
-                "args_json", "args_json_file"}
 # How deep lists and mappings may nest, the top mapping being level 1. W&B's nested parameters
 # take two levels each and need a handful; the schema validator, deepcopy and the YAML dumper
 # recurse per level, and the whole path of load_dict first overflows Python's stack near 240.
@@ -204,10 +211,20 @@ def check_sweep(cfg: dict, skip: set) -> list[Problem]:
     command = cfg.get("command")
     if isinstance(command, list):
         for i, element in enumerate(command):
-            m = MACRO.match(str(element)) if isinstance(element, str) else None
-            if m and m.group(1) not in KNOWN_MACROS:
-                out.append(Problem(("command", i), f"unknown macro {element}; it would be left out of the command "
-                                                   f"(known: {', '.join(sorted(KNOWN_MACROS))}){did_you_mean(m.group(1), KNOWN_MACROS)}",
+            if not isinstance(element, str):
+                continue
+            lower = _ENVVAR_NOT_UPPER.search(element)
+            if lower:
+                out.append(Problem(("command", i), f"${{envvar:{lower.group(1)}}} is not written out: as in W&B's "
+                                                   "agent, only upper-case names (A-Z, 0-9, _) are substituted",
+                                   warning=True))
+            if ENVVAR.fullmatch(element):
+                continue  # written out before the command is built: not a macro
+            name = macro_name(element)
+            if name is not None and name not in KNOWN_MACROS and not lower:
+                out.append(Problem(("command", i), f"unknown macro {element}; it would be left out of the command, "
+                                                   f"as W&B's agent leaves it out (known: "
+                                                   f"{', '.join(sorted(KNOWN_MACROS))}){did_you_mean(name, KNOWN_MACROS)}",
                                    warning=True))
     return out
 

@@ -115,6 +115,25 @@ parameters:
     assert json.loads(Path(json_file).read_text()) == {"f": False, "t": True}
 
 
+def test_macros_and_envvars_as_wandbs_agent_expands_them(project):
+    """Any whole element ${...} is a macro (W&B drops ${arg1}; it used to pass through), an unset
+    ${envvar:NAME} gives NAME, a lower-case one is left as it is; `sweeper sweep` warns of both."""
+    project.write("sweep.yaml", """
+program: probe.py
+method: random
+command: ["${env}", "${interpreter}", "${program}", "${arg1}", "--u=${envvar:SWEEPER_TEST_UNSET}",
+          "--l=${envvar:lower}", "${args}"]
+parameters: {x: {value: 1}}
+""")
+    made = project.cli("sweep", "sweep.yaml", check=True)
+    assert "unknown macro ${arg1}" in made.stderr and "${envvar:lower} is not written out" in made.stderr
+    sid = made.stdout.strip().splitlines()[-1]
+    assert project.agent(sid, "--count", "1").returncode == 0
+    store = project.open()
+    (run,) = store.runs(sid)
+    assert probe_of(store, run)["argv"] == ["--u=SWEEPER_TEST_UNSET", "--l=${envvar:lower}", "--x=1"]
+
+
 def test_git_commit_recorded(project):
     import subprocess
     subprocess.run(["git", "init", "-q"], cwd=project.root, check=True)

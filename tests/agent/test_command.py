@@ -33,9 +33,12 @@ def test_args_forms():
 
 
 def test_envvar_anywhere_and_unknown_macro_dropped():
-    argv = build(["--data=${envvar:DATA}/train", "${nonsense}", "x${envvar:MISSING}y"], {},
-                 env={"DATA": "/mnt/d"})
-    assert argv == ["--data=/mnt/d/train", "xy"]
+    """W&B's rules: an unset NAME gives the name itself, only upper-case names are written out,
+    and any whole element ${...} (digits too) is a macro, left out when unknown."""
+    argv = build(["--data=${envvar:DATA}/train", "${nonsense}", "x${envvar:MISSING}y", "${arg1}",
+                  "--l=${envvar:lower}", "${envvar:lower}", "${envvar:PROG}"], {},
+                 env={"DATA": "/mnt/d", "PROG": "${program}"}, program="t.py")
+    assert argv == ["--data=/mnt/d/train", "xMISSINGy", "--l=${envvar:lower}", "t.py"]
 
 
 def test_hostile_values_stay_literal():
