@@ -85,6 +85,11 @@ def _check_parameter(spec: dict, here: tuple, skip: set) -> list[Problem]:
     if dist not in DISTRIBUTIONS:  # the schema reports it
         return out
     takes, requires, _ = DISTRIBUTIONS[dist]
+    if spec.get("distribution") == "categorical" and "probabilities" in spec:
+        # W&B's schema refuses it; values with probabilities and no distribution key is fine.
+        return [Problem(here + ("probabilities",), "distribution: categorical takes no probabilities (W&B refuses "
+                                                   "it too): drop the distribution key, or write distribution: "
+                                                   "categorical_w_probabilities")]
     if dist == "categorical" and "probabilities" in spec:
         requires = ("values", "probabilities")
     for key in spec:
@@ -105,6 +110,9 @@ def _check_parameter(spec: dict, here: tuple, skip: set) -> list[Problem]:
             v = spec[key]
             if _num(v) and not float(v).is_integer():
                 out.append(Problem(here + (key,), f"int_uniform needs integer bounds; found {describe(v)}"))
+            elif isinstance(v, float):
+                out.append(Problem(here + (key,), f"int_uniform needs integer bounds; found {v!r}, a float (W&B "
+                                                  f"refuses it too): write {int(v)}"))
     if dist in BOUNDED and _num(spec.get("min")) and _num(spec.get("max")):
         if not spec["min"] < spec["max"]:
             out.append(Problem(here + ("min",), f"min must be below max; found min {spec['min']} and max {spec['max']}"))

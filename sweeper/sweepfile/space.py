@@ -79,7 +79,9 @@ def value_key(value) -> tuple:
 
 
 def _quantize(x: float, q):
-    out = round(x / q) * q
+    # round(y, 0), not round(y): a float that keeps its sign, as numpy's rounding (W&B's) does:
+    # a draw in (-q/2, 0) is -0.0, and W&B's agent passes --p=-0.0.
+    out = round(x / q, 0) * q
     if _is_int(q):
         return int(out)
     return float(out)

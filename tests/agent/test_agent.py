@@ -134,6 +134,15 @@ parameters: {x: {value: 1}}
     assert probe_of(store, run)["argv"] == ["--u=SWEEPER_TEST_UNSET", "--l=${envvar:lower}", "--x=1"]
 
 
+def test_a_quantized_draw_just_below_zero_keeps_its_sign(project):
+    """W&B rounds q_* draws with numpy, which keeps the sign: its agent passes --p=-0.0."""
+    sid = project.sweep("program: probe.py\nmethod: random\n"
+                        "parameters: {p: {distribution: q_uniform, min: -0.4, max: 0.0, q: 1.0}}\n")
+    assert project.agent(sid, "--count", "2").returncode == 0
+    store = project.open()
+    assert [probe_of(store, r)["argv"] for r in store.runs(sid)] == [["--p=-0.0"], ["--p=-0.0"]]
+
+
 def test_git_commit_recorded(project):
     import subprocess
     subprocess.run(["git", "init", "-q"], cwd=project.root, check=True)

@@ -7,10 +7,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from sweeper.search.hyperband import bands
-from sweeper.sweepfile.problems import SweepConfigError
 from sweeper.sweepfile import DEFAULT_COMMAND, TOP_LEVEL_KEYS, load_dict, load_file
+from sweeper.sweepfile.problems import SweepConfigError
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
 
@@ -256,7 +257,6 @@ def test_a_bad_eta_does_not_hide_the_missing_min_iter():
     ({"distribution": "categorical_w_probabilities", "values": [1, 2], "probabilities": [0.5, 0.5]},
      {"values": [1, 2], "probabilities": [0.5, 0.5], "distribution": "categorical"}),
     ({"min": 1, "max": 10}, {"min": 1, "max": 10, "distribution": "int_uniform"}),
-    ({"distribution": "int_uniform", "min": 1.0, "max": 4.0}, {"min": 1, "max": 4, "distribution": "int_uniform"}),
     ({"min": 0, "max": 0.6}, {"min": 0, "max": 0.6, "distribution": "uniform"}),
     ({"min": 0.5, "max": 3}, {"min": 0.5, "max": 3, "distribution": "uniform"}),
     ({"distribution": "uniform", "min": 1, "max": 3}, {"min": 1, "max": 3, "distribution": "uniform"}),
@@ -774,3 +774,24 @@ def test_seed002_nested():
         "optimizer": {"parameters": {"lr": {"values": [0.001, 0.0001], "distribution": "categorical"}}}}
     [p] = cfg.space
     assert p.path == ("optimizer", "lr") and p.grid_values() == [0.001, 0.0001]
+
+
+@pytest.mark.parametrize("param, message", [
+    ("{distribution: int_uniform, min: 0.0, max: 1.0}", "parameters.p.min: int_uniform needs integer bounds; "
+                                                         "found 0.0, a float (W&B refuses it too): write 0"),
+    ("{distribution: categorical, values: [1, 2], probabilities: [0.5, 0.5]}",
+     "parameters.p.probabilities: distribution: categorical takes no probabilities"),
+])
+def test_what_wandb_refuses_is_refused_with_the_line(tmp_path, sweeper_exe, param, message):
+    (tmp_path / "s.yaml").write_text(f"program: t.py\nmethod: random\nparameters:\n  p: {param}\n")
+    proc = run_cli(sweeper_exe, "sweep", "s.yaml", "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "s.yaml:4:" in proc.stderr and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_values_with_probabilities_and_categorical_w_probabilities_stay_accepted(tmp_path, sweeper_exe):
+    for spec in ("{values: [1, 2], probabilities: [0.5, 0.5]}",
+                 "{distribution: categorical_w_probabilities, values: [1, 2], probabilities: [0.5, 0.5]}"):
+        (tmp_path / "s.yaml").write_text(f"program: t.py\nmethod: random\nparameters:\n  p: {spec}\n")
+        proc = run_cli(sweeper_exe, "sweep", "s.yaml", "--dry-run", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
