@@ -70,18 +70,26 @@ def status(sweep_ref, watch, interval, limit, all_runs, store_url, as_json):
 
 @click.command()
 @click.argument("sweep_ref", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "command"]), default="yaml",
-              show_default=True, help="Parameters as YAML or JSON, or the command line that reproduces the run.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "command", "value"]), default="yaml",
+              show_default=True, help="Parameters as YAML or JSON, the command line that reproduces the run, "
+                                      "or the metric's value alone.")
 @store_option
-def best(sweep_ref, fmt, store_url):
+@json_option
+def best(sweep_ref, fmt, store_url, as_json):
     """The best run's parameters (by the sweep metric and its goal).
+
+    --json gives the run as a record: its ID, number, state, the metric's name, goal and value,
+    the parameters and the command line.
 
     \b
     Example:
       sweeper best abcd1234
       sweeper best abcd1234 --format command    # the exact command line to run it again
+      sweeper best abcd1234 --format value      # 0.0213: for a script's test
+      sweeper best abcd1234 --json | jq -r .run_id
     """
     from ..results import progress
+    from ..results.format import with_iso
 
     store = open_store(store_url)
     sw = get_sweep(store, sweep_ref)
@@ -90,7 +98,16 @@ def best(sweep_ref, fmt, store_url):
         metric = (sw["config"].get("metric") or {}).get("name")
         raise Fail(f"sweep {sw['id']} has no run with a value of its metric"
                    + (f" '{metric}'" if metric else " (it has no metric: key)") + " yet")
-    if fmt == "json":
+    if as_json:
+        metric = sw["config"]["metric"]
+        emit_json(with_iso({"sweep_id": sw["id"], "run_id": run["id"], "number": run["number"], "state": run["state"],
+                            "metric": metric["name"], "goal": metric.get("goal", "minimize"),
+                            "value": run["best_value"], "params": run["params"],
+                            "command": progress.reproduce_command(sw, run), "created_at": run["created_at"],
+                            "ended_at": run.get("ended_at")}))
+    elif fmt == "value":
+        click.echo(repr(float(run["best_value"])))
+    elif fmt == "json":
         emit_json(run["params"])
     elif fmt == "yaml":
         import yaml

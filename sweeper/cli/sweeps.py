@@ -91,7 +91,9 @@ def sweeps_cmd(store_url, as_json):
     store = open_store(store_url)
     rows = store.list_sweeps()
     if as_json:
-        emit_json([{k: s[k] for k in ("id", "name", "project", "method", "state", "created_at")}
+        from ..results.format import with_iso
+
+        emit_json([with_iso({k: s[k] for k in ("id", "name", "project", "method", "state", "created_at")})
                    | {"runs": s["run_counts"]} for s in rows])
         return
     if not rows:

@@ -15,6 +15,24 @@ def when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
+def iso(ts: float | None) -> str | None:
+    """A timestamp as ISO 8601 in UTC (2026-12-01T16:45:32.123Z), for JSON beside the number."""
+    if ts is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def with_iso(record: dict, keys=("created_at", "started_at", "ended_at")) -> dict:
+    """record with KEY_iso beside each timestamp KEY it has: scripts read either."""
+    out = dict(record)
+    for key in keys:
+        if key in record:
+            out[f"{key}_iso"] = iso(record[key])
+    return out
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return ""

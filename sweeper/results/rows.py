@@ -205,8 +205,10 @@ def filter_state(rows: list[dict], states: tuple[str, ...] | list[str]) -> list[
 
 def export_record(row: dict) -> dict:
     """A run for JSON / JSON Lines: the run row as is, nested, so that parameters and metrics
-    can never collide."""
-    return dict(row)
+    can never collide; each timestamp also in ISO 8601 (created_at_iso...)."""
+    from .format import with_iso
+
+    return with_iso(row)
 
 
 def strict_json(value):

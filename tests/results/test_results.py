@@ -414,3 +414,31 @@ def test_sort_helpers_nan_and_text():
     assert [r["id"] for r in sort_rows(rows, Metric("loss", False), "p")] == ["4", "2", "3", "1", "5"]
     assert [r["id"] for r in sort_rows(rows, Metric("loss", False), "p", reverse=True)] == ["2", "4", "1", "3", "5"]
     _ = time
+
+
+def test_best_for_machines_the_record_and_the_value_alone(project, bowl):
+    """`best --json`: the run's ID, state, metric, value, parameters and command; `--format value`:
+    the value alone, as Python writes a float, for `[ "$(sweeper best ID --format value)" ... ]`."""
+    record = strict_loads(project.cli("best", bowl, "--json", check=True).stdout)
+    rows = strict_loads(project.cli("runs", bowl, "--json", check=True).stdout)
+    top = rows[0]
+    assert record["run_id"] == top["id"] and record["value"] == top["best"] and record["state"] == "finished"
+    assert record["metric"] == "loss" and record["goal"] == "minimize" and record["sweep_id"] == bowl
+    assert record["params"]["x"] == top["params"]["x"] and record["command"][-1].startswith("--")
+    value = project.cli("best", bowl, "--format", "value", check=True).stdout
+    assert value == f"{top['best']!r}\n"
+
+
+def test_json_timestamps_are_numbers_and_iso_8601(project, bowl):
+    import datetime
+
+    rows = strict_loads(project.cli("runs", bowl, "--json", check=True).stdout)
+    exported = [json.loads(line) for line in project.cli("export", bowl, "--format", "jsonl",
+                                                         check=True).stdout.splitlines()]
+    sweeps = strict_loads(project.cli("sweeps", "--json", check=True).stdout)
+    for record in rows + exported + sweeps:
+        for key in ("created_at", "started_at", "ended_at"):
+            if key in record and record[key] is not None:
+                parsed = datetime.datetime.fromisoformat(record[f"{key}_iso"].replace("Z", "+00:00"))
+                assert abs(parsed.timestamp() - record[key]) < 0.001, (key, record)
+    assert all("created_at_iso" in r for r in rows + exported + sweeps)
