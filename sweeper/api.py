@@ -76,38 +76,5 @@ def agent(sweep_id: str, function=None, count: int | None = None, project: str |
     st = open_store(store)
     ref = "/".join(p for p in (entity, project, sweep_id) if p) if "/" not in sweep_id else sweep_id
     sw = st.get_sweep(ref)
-    if function is not None and callable(function):
-        function = _naming(function, st)
     return Agent(st, sw, count=count, gpus=gpu_list, output=output, function=function,
                  max_failures=max_failures, exit_on_pause=exit_on_pause, grace=float(grace)).run()
-
-
-def _naming(function, st):
-    """The function, run so that sweeper.init(name=...) in the forked run reaches the store.
-
-    The run's process opens its own connection (a forked one must not share the agent's);
-    only when a name is given, and only while the run is still its agent's (fenced)."""
-    import functools
-
-    url = st.url.render_as_string(hide_password=False)
-    root = st.root
-
-    @functools.wraps(function)
-    def run():
-        from .program import runtime
-
-        opened = []
-
-        def sink(run_id: str, name: str | None):
-            from .store import Store, StoreError
-            try:
-                if not opened:
-                    opened.append(Store(url, root, create=False))
-                opened[0].update_run(run_id, fence=True, name=name)
-            except StoreError as exc:
-                print(f"sweeper: the run's name was not recorded: {exc}", flush=True)
-
-        runtime._name_sink = sink
-        return function()
-
-    return run

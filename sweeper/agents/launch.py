@@ -140,6 +140,9 @@ class LaunchMixin:
             values["error"] = child.last_lines(20)
         if child.log_error:  # a full disk cut output.log short: the run's record says so
             values["stop_reason"] = "; ".join(filter(None, (values.get("stop_reason"), child.log_error)))
+        name = _program_name(self.store.runs_root / run["id"])
+        if name is not None:
+            values["name"] = name
         settled = self.store.finish_run(run["id"], state, max_failures=self.max_failures, **values)
         if settled and settled.get("lost"):
             return self._superseded(run)
@@ -200,6 +203,17 @@ class LaunchMixin:
                 out.write(data)
                 out.flush()
         return echo
+
+
+def _program_name(run_dir) -> str | None:
+    """The name the program gave its run (sweeper.init(name=...) writes it in the run's folder)."""
+    from ..program.runtime import NAME_FILE
+
+    try:
+        with open(os.path.join(run_dir, NAME_FILE), encoding="utf-8") as f:
+            return f.read() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _signame(n) -> str:

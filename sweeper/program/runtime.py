@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 from .objects import Config, RunStopped, as_dict
 
@@ -49,8 +50,6 @@ _params = _sweep_params()
 config = Config(_params, _params)
 del _params
 
-# Set by sweeper.agent(function=...) in a forked run: records the name init() was given.
-_name_sink = None
 
 
 class Run:
@@ -162,11 +161,22 @@ def init(config=None, project: str | None = None, name: str | None = None, **_ig
     return _run
 
 
+NAME_FILE = "name.txt"  # in the run's folder: a program's run name, stored by its agent (agents/launch.py)
+
+
 def _record_name(run: Run) -> None:
     if run._standalone is not None:
         run._standalone.set_name(run._name)
-    elif _name_sink is not None and run.id:
-        _name_sink(run.id, run._name)
+    elif run.dir:
+        # Under an agent, program or forked function: the agent owns the run's record and
+        # stores the name with the run's end; written whole, then renamed, so never half read.
+        path = os.path.join(run.dir, NAME_FILE)
+        try:
+            with open(path + ".tmp", "w", encoding="utf-8") as f:
+                f.write("" if run._name is None else run._name)
+            os.replace(path + ".tmp", path)
+        except OSError as exc:
+            print(f"sweeper: the run's name was not recorded: {exc}", file=sys.stderr, flush=True)
 
 
 def log(data: dict, step: int | None = None) -> None:

@@ -95,6 +95,7 @@ def run_row(run: dict, metric: Metric, now: float | None = None) -> dict:
     return {
         "id": run["id"],
         "number": run.get("number"),
+        "name": run.get("name"),  # JSON only: a parameter called "name" keeps its column in flat rows
         "state": run["state"],
         "params": flatten(run.get("params")),
         # The tailer keeps only finite values as best; the last value may be NaN or missing.

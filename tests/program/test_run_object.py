@@ -129,3 +129,22 @@ def test_a_function_runs_name_reaches_postgres(place, pg_url):
     from sweeper.store import open_store
     (run,) = open_store(pg_url).runs(sid)
     assert run["state"] == "finished" and run["name"] == "on-pg-1"
+
+
+def test_a_program_under_the_agent_names_its_run(project):
+    """`sweeper.init(name=...)` in a program the agent starts (not a forked function): the
+    agent stores the name with the run's end, the last one given when it is set again."""
+    project.write("named.py", """
+import sys
+import sweeper
+with sweeper.init(name="first") as run:
+    run.name = f"lr-{sweeper.config.lr}"
+    sweeper.log({"loss": sweeper.config.lr})
+""")
+    sid = project.sweep("program: named.py\nmethod: grid\nparameters: {lr: {values: [0.1, 0.2]}}\n")
+    proc = project.agent(sid)
+    assert proc.returncode == 0, proc.stderr
+    runs = project.open().runs(sid)
+    assert [(r["state"], r["name"]) for r in runs] == [("finished", "lr-0.1"), ("finished", "lr-0.2")]
+    shown = project.cli("runs", sid, "--json", check=True).stdout
+    assert [r["name"] for r in json.loads(shown)] in (["lr-0.1", "lr-0.2"], ["lr-0.2", "lr-0.1"])
