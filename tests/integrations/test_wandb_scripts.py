@@ -244,7 +244,7 @@ def test_argparse_script_with_args_macro_gets_its_metrics(project):
         parser.add_argument("--act", default="relu")
         args = parser.parse_args()
 
-        wandb.init(project="argparse-demo", config=vars(args))
+        wandb.init(project="argparse-demo", config=vars(args), name=f"lr-{args.lr}")
         print(f"ARGS lr={args.lr} layers={args.layers} act={args.act} config_lr={wandb.config.lr}", flush=True)
         for step in range(4):
             wandb.log({"val": {"loss": args.lr * args.layers / (step + 1)}, "step_seen": step})
@@ -269,7 +269,7 @@ parameters:
     ok(project.agent(sid))
     store = project.open()
     (run,) = store.runs(sid)
-    assert run["state"] == "finished"
+    assert run["state"] == "finished" and run["name"] == "lr-0.001"  # wandb.init(name=...) is the run's name
     assert run["command"][-3:] == ["--act=gelu", "--layers=3", "--lr=0.001"]
     assert "ARGS lr=0.001 layers=3 act=gelu config_lr=0.001" in output_of(run)
     rows = rows_of(store, run)

@@ -46,6 +46,7 @@ POLL_SECONDS = float(os.environ.get("SWEEPER_WANDB_POLL_SECONDS", "0.02"))
 READ_BYTES = 8 << 20  # one read of a .wandb file: a long backlog (media) is read in parts
 RESCAN_SECONDS = 0.5  # how often to look for another .wandb file once one is followed
 SUMMARY_FILE = "wandb-summary.json"
+NAME_FILE = "name.txt"  # program/runtime.NAME_FILE: the run's name, which the agent stores at its end
 
 
 class RecordLog:
@@ -238,6 +239,7 @@ class Bridge:
         self.rows = 0
         self.undecodable = 0
         self.exit_code: int | None = None
+        self.name: str | None = None  # wandb.init(name=...), or wandb.run.name set later: the last one
         self._scanned = 0.0
         self._fd: int | None = None
 
@@ -290,6 +292,8 @@ class Bridge:
                 _put(self.summary, _path(item), _value(item.value_json))
             for item in rec.summary.remove:
                 _drop(self.summary, _path(item))
+        elif kind == "run":
+            self.name = rec.run.display_name or self.name
         elif kind == "exit":
             self.exit_code = rec.exit.exit_code
 
@@ -314,6 +318,9 @@ class Bridge:
         if self.logs and self.out_path != "-":
             with open(os.path.join(self.run_dir, SUMMARY_FILE), "w", encoding="utf-8") as f:
                 json.dump(summary, f, default=str)
+            if self.name:
+                with open(os.path.join(self.run_dir, NAME_FILE), "w", encoding="utf-8") as f:
+                    f.write(self.name)
         if not self.logs:
             return (f"no W&B run under {' or '.join(p for p, _ in self.places)}: the program did not call "
                     "wandb.init(), or ran it disabled or with another dir=")
