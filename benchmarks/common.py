@@ -60,3 +60,16 @@ def register(cwd: Path, yaml_text: str, store: str | None = None) -> str:
 def machine() -> str:
     import platform
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+# The CLI, saying at exit how much CPU its own process used (children excluded): on a shared
+# machine the least noisy measure of what the agent itself costs. Run as [python, *CPU_CLI, ...].
+CPU_CLI = ["-c", "import atexit, resource, sys\n"
+                 "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
+                 " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
+                 "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
+
+
+def cpu_seconds(stderr: str) -> float:
+    """The CPU seconds a CPU_CLI process reported at its exit."""
+    return float([ln for ln in stderr.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])

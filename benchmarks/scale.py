@@ -25,13 +25,8 @@ import subprocess
 import sys
 import time
 
-from common import env, machine, register, scratch, sweeper_exe
+from common import CPU_CLI, cpu_seconds, env, machine, register, scratch, sweeper_exe
 
-# The CLI, saying at exit how much CPU its own process used (children excluded).
-CPU_CLI = ["-c", "import atexit, resource, sys\n"
-                 "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
-                 " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
-                 "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
 LINES = 10
 
 
@@ -81,8 +76,7 @@ def measure(method: str, size: int, runs: int, repeat: int) -> dict:
         took, proc = timed([sys.executable, *CPU_CLI, "agent", sid, "--count", str(runs), "--output", "none"], d, e)
         assert proc.returncode == 0, proc.stderr[-2000:]
         walls.append(took / runs * 1000)
-        cpus.append(float([ln for ln in proc.stderr.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])
-                    / runs * 1000)
+        cpus.append(cpu_seconds(proc.stderr) / runs * 1000)
     out = {"method": method, "size": size, "ms_per_run": statistics.median(walls),
            "cpu_ms_per_run": statistics.median(cpus)}
     for name, args in (("status", ["status", sid]), ("runs", ["runs", sid]),

@@ -24,16 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine
+from common import CPU_CLI, cpu_seconds, machine
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_line.py"
-# The CLI, saying at exit how much CPU its own process used (children excluded): on a shared
-# machine the least noisy measure of what the agent itself costs.
-CLI = ["-c", "import atexit, resource, sys\n"
-             "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
-             " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
-             "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
 DONE = (0, 3)  # 3: what an agent whose sweep was done exited with before issue 13
 
 
@@ -61,7 +55,7 @@ def environment(code: Path) -> dict:
 
 
 def sweeper(code: Path, cwd: Path, *args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *CLI, *args], cwd=cwd, env=environment(code),
+    return subprocess.Popen([sys.executable, *CPU_CLI, *args], cwd=cwd, env=environment(code),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -82,7 +76,7 @@ def overhead(code: Path, runs: int) -> tuple[float, float]:
     took = time.perf_counter() - t0
     assert p.returncode in DONE, err[-2000:]
     shutil.rmtree(d)
-    cpu = float([ln for ln in err.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])
+    cpu = cpu_seconds(err)
     return took / runs * 1000, cpu / runs * 1000
 
 

@@ -136,8 +136,8 @@ class Agent(LaunchMixin):
         cfg = self.config
         what = cfg["method"]
         if cfg["method"] == "grid":
-            from ..sweepfile.space import Space
-            what += f", {Space(cfg['parameters']).grid_size()} grid points"
+            from ..search import space_of  # kept: the claims that follow use the same axes
+            what += f", {space_of(self.sweep).grid_size()} grid points"
         gpus = [g for g in self.gpus if g is not None]
         self.say(f"agent {self.agent_id} on sweep {self.sweep['id']} ({what}): "
                  + (f"{self.count} run{'s' if self.count != 1 else ''}" if self.count else "until the sweep is done")

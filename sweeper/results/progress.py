@@ -32,9 +32,8 @@ def summarize(store, sweep: dict, limit: int | None = None) -> dict:
     running = counts.get("running", 0)
     progress: dict = {"runs": total, "ended": total - running, "running": running}
     if config["method"] == "grid":
-        from ..search import grid
-        from ..sweepfile.space import Space
-        progress["grid_total"] = grid.size(Space(config["parameters"]))
+        from ..search import grid, space_of
+        progress["grid_total"] = grid.size(space_of(sweep))
         progress["grid_done"] = len(grid.covered(runs)) if limit is None else store.grid_points_done(sweep["id"])
     if config.get("run_cap"):
         progress["run_cap"] = config["run_cap"]

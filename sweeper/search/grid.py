@@ -28,7 +28,9 @@ def point(space, index: int) -> dict:
 def rerun_states(retry_failed: bool = False) -> tuple[str, ...]:
     """States whose grid point needs another run: crashed and interrupted (and failed, when
     retrying those)."""
-    return ("crashed", "interrupted", "failed") if retry_failed else ("crashed", "interrupted")
+    from ..store.encoding import RERUN
+
+    return RERUN + ("failed",) if retry_failed else RERUN
 
 
 def covered(history: list[dict], retry_failed: bool = False) -> set[int]:

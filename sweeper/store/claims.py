@@ -68,7 +68,7 @@ class ClaimsMixin:
             # costs about the same at 10 runs or 10,000.
             history = SweepHistory(conn, sweep_id, lite)
             cap = sweep["config"].get("run_cap")
-            if cap is not None and history.total_count() >= cap and history.live_count() >= cap:
+            if history.has_reached(cap):
                 reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
                 if not history.running_count():
                     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
@@ -116,7 +116,7 @@ class ClaimsMixin:
         config = json.loads(row[1])
         reason = None
         cap = config.get("run_cap")
-        if cap and history.total_count() >= cap and history.live_count() >= cap:
+        if cap and history.has_reached(cap):
             reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
         elif config["method"] == "grid":
             from ..search import grid, space_of

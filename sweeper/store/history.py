@@ -34,7 +34,15 @@ def _reopened(states: tuple[str, ...]) -> str:
     return f"SELECT grid_index FROM runs WHERE sweep_id = :sweep AND state IN ({marks}) AND NOT superseded"
 
 
-class SweepHistory:
+class _History:
+    """What both kinds of history answer alike from their counts."""
+
+    def has_reached(self, cap: int | None) -> bool:
+        """Whether the live runs number `cap` or more: counted only once the total does."""
+        return cap is not None and self.total_count() >= cap and self.live_count() >= cap
+
+
+class SweepHistory(_History):
     """The runs of one sweep as seen inside the claim's transaction; each figure read once."""
 
     def __init__(self, conn, sweep_id: str, sqlite: bool):
@@ -58,7 +66,6 @@ class SweepHistory:
     def live_count(self) -> int:
         """Runs that count (a re-run grid point's earlier run does not)."""
         return int(self._scalar(_COUNT_LIVE) or 0)
-
     def running_count(self) -> int:
         return int(self._scalar(_COUNT_RUNNING) or 0)
 
@@ -84,7 +91,7 @@ class SweepHistory:
         return self._memo["runs"]
 
 
-class RunList:
+class RunList(_History):
     """The same questions asked of runs already in memory (tests, a sweep read in full)."""
 
     def __init__(self, runs: list[dict]):

@@ -4,18 +4,7 @@ Bump SCHEMA_VERSION with every change, and add the step from the version before 
 MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 """
 
-from sqlalchemy import (
-                        Boolean,
-                        Column,
-                        Float,
-                        Index,
-                        Integer,
-                        MetaData,
-                        String,
-                        Table,
-                        Text,
-                        text,
-)
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
 SCHEMA_VERSION = 5
 
