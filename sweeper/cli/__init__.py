@@ -8,6 +8,7 @@ command module imports `common` and never this module, so nothing here can form 
     sweeps.py       sweep, sweeps          agent.py   agent
     control.py      pause, resume, stop, cancel
     status.py       status, best, logs     results.py runs, export, importance, report
+    ui.py           ui (the dashboard)
     render.py       tables for people      status_view.py  the status page and --watch
 """
 
@@ -35,6 +36,7 @@ COMMANDS = {
     "export": "results:export",
     "importance": "results:importance",
     "report": "results:report",
+    "ui": "ui:ui",
 }
 
 

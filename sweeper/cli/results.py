@@ -230,7 +230,7 @@ def report(sweep_ref, out_path, store_url):
       sweeper report abcd1234
       sweeper report abcd1234 -o results/sweep.html && xdg-open results/sweep.html
     """
-    from ..report.page import build
+    from ..report.snapshot import build
 
     store = open_store(store_url)
     sweep = get_sweep(store, sweep_ref)

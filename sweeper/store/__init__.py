@@ -7,6 +7,8 @@ Agents coordinate through it alone; one `Store` serves both engines (SQLAlchemy 
     leases.py    agents, heartbeats and leases by the store's clock; reaping; fencing
     claims.py    the next run of a sweep, under the sweep's lock
     runs.py      a run's updates and end, its metric lines, reads
+    reads.py     what the pages read, aggregated and thinned by the database
+    control.py   a user's moves of a sweep (pause, resume, stop, cancel) and the states they need
     tables.py    the tables; migrate.py: schema versions; location.py: where the store is
 
 What readers may assume while agents write: every method is one transaction, so a read
@@ -23,6 +25,7 @@ from .claims import GRID_EXHAUSTED, Claim, ClaimsMixin
 from .encoding import RERUN, SWEEP_STATES, TERMINAL
 from .errors import NoStore, NotFound, StoreError, StoreUnavailable
 from .leases import HEARTBEAT_TIMEOUT, LeaseLost, LeasesMixin
+from .reads import ReadsMixin
 from .runs import RunsMixin
 from .sweeps import SweepsMixin
 
@@ -30,7 +33,7 @@ __all__ = ["Store", "open_store", "LeaseLost", "NoStore", "NotFound", "StoreErro
            "SWEEP_STATES", "RERUN", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
 
 
-class Store(SweepsMixin, LeasesMixin, ClaimsMixin, RunsMixin, StoreBase):
+class Store(SweepsMixin, LeasesMixin, ClaimsMixin, RunsMixin, ReadsMixin, StoreBase):
     """One store, SQLite or PostgreSQL. Methods raise StoreError (with a message for the user),
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 
