@@ -61,8 +61,9 @@ class Console:
         page.on("pageerror", lambda e: self.messages.append(f"pageerror: {e}"))
 
         def on_dialog(d):
-            self.dialogs.append(d.message)
-            d.dismiss()
+            # An alert() would be a value run as code; a confirm() is the page asking (cancel, stop).
+            self.dialogs.append(f"{d.type}: {d.message}")
+            d.accept() if d.type == "confirm" else d.dismiss()
 
         page.on("dialog", on_dialog)
 

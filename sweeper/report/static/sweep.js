@@ -21,7 +21,8 @@
     this.redraw = S.throttle(function () { self.drawData(); }, 700);
     this.ready = S.source.get("/api/sweeps/" + encodeURIComponent(id)).then(function (d) {
       self.data = d;
-      self.y = d.metric.name && d.metric_keys.indexOf(d.metric.name) >= 0 ? d.metric.name : d.metric_keys[0] || null;
+      // The sweep's metric, even before any run logged it; else the first key logged.
+      self.y = d.metric.name || d.metric_keys[0] || null;
       d.rows.forEach(function (r) { self.rows[r.id] = r; self.order.push(r.id); });
       self.layout();
       return Promise.all([self.loadCurves(), self.loadImportance()]);
@@ -141,17 +142,18 @@
     var allowed = {pause: ["running"], resume: ["paused", "failing"], stop: ["running", "paused", "failing"],
                    cancel: ["running", "paused", "failing"]};
     var box = S.el("div", {class: "controls", id: "controls"});
-    var msg = S.el("span", {class: "control-msg", id: "control-msg"}, S.token ? "" : "read-only: open the URL `sweeper ui` printed (with its token) to control the sweep");
+    var msg = S.el("span", {class: "control-msg", id: "control-msg"}, S.token ? this.controlMsg || "" :
+                   "read-only: open the URL `sweeper ui` printed (with its token) to control the sweep");
     Object.keys(allowed).forEach(function (action) {
       var b = S.el("button", {type: "button", "data-action": action, title: S.token ? action + " the sweep" : "needs the token"}, action);
       b.disabled = !S.token || allowed[action].indexOf(state) < 0;
       b.addEventListener("click", function () {
         if ((action === "cancel" || action === "stop") && !window.confirm(action + " sweep " + self.id + "?")) return;
         S.source.post("/api/sweeps/" + encodeURIComponent(self.id) + "/" + action).then(function (r) {
-          msg.textContent = "sweep " + r.id + " is now " + r.state;
+          self.controlMsg = "sweep " + r.id + " is now " + r.state;
           self.data.sweep.state = r.state;
           self.drawHead();
-        }, function (err) { msg.textContent = err.message; });
+        }, function (err) { self.controlMsg = err.message; msg.textContent = err.message; });
       });
       box.appendChild(b);
     });
@@ -163,8 +165,14 @@
     var d = this.data, rows = this.rowList(), self = this;
     var keys = new Set(d.metric_keys);
     rows.forEach(function (r) { Object.keys(r.summary).forEach(function (k) { if (C.isNum(r.summary[k])) keys.add(k); }); });
-    if (keys.size !== d.metric_keys.length) d.metric_keys = Array.from(keys).sort();
-    this.fillSelect(this.ysel, d.metric_keys, this.y, function (k) { return k; });
+    if (keys.size !== d.metric_keys.length) {
+      var first = d.metric.name && keys.has(d.metric.name) ? [d.metric.name] : [];
+      keys.delete(d.metric.name);
+      d.metric_keys = first.concat(Array.from(keys).sort());
+    }
+    if (!this.y && d.metric_keys.length) { this.y = d.metric_keys[0]; this.loadCurves(); }
+    var ys = this.y && d.metric_keys.indexOf(this.y) < 0 ? [this.y].concat(d.metric_keys) : d.metric_keys;
+    this.fillSelect(this.ysel, ys, this.y, function (k) { return k; });
     this.fillSelect(this.xsel, ["_step", "_runtime", "_line"].concat(d.metric_keys), this.x, C.keyLabel);
     // Parallel coordinates keep the brush a redraw would lose.
     var gd = document.getElementById("fig-parcoords");
