@@ -26,8 +26,10 @@ def snapshot(store, sweep: dict, now: float | None = None) -> dict:
     data = views.sweep_page(store, sweep, now)
     metric = results.sweep_metric(sweep)
     analysis = analyze(sweep, results.run_rows(sweep, results.live_runs(store.runs(sweep["id"])), now), metric)
+    # Every logged key of each line kept, and its wall time: fewer lines the more keys there are.
+    lines = max(curves.MIN_PER_RUN, curves.SNAPSHOT_VALUES // (len(data["metric_keys"]) + 1))
     return {"sweep": data, "importance": analysis.to_dict(),
-            "curves": curves.sweep_curves(store, sweep["id"], data["rows"], metric.name)}
+            "curves": curves.sweep_curves(store, sweep["id"], data["rows"], metric.name, total=lines)}
 
 
 def build(store, sweep: dict, now: float | None = None) -> str:

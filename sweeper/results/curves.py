@@ -22,6 +22,8 @@ VIRTUAL = {"_step": "step", "_line": "line number", "_runtime": "wall time (s)"}
 # About this many lines in all the curves of a page together: the report of 10,000 runs x 1,000
 # lines stays a few MB and draws in seconds. A run never gets fewer than MIN_PER_RUN.
 PAGE_LINES = 100_000
+# The offline report carries every key of every line it keeps: about this many values in all.
+SNAPSHOT_VALUES = 300_000
 MIN_PER_RUN = 12
 RUN_PAGE_LINES = 2_000
 
@@ -31,18 +33,20 @@ def per_run_budget(n_runs: int, total: int = PAGE_LINES) -> int:
 
 
 def _num(v):
-    """A number as a curve needs it: 7 significant digits (shorter JSON); NaN and inf as None."""
+    """A number as a curve needs it: 6 significant digits, as the pages show numbers (shorter
+    JSON); NaN and inf as None."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
     if isinstance(v, int):
         return v
     if not math.isfinite(v):
         return None
-    return float(f"{v:.7g}")
+    return float(f"{v:.6g}")
 
 
 def columns(lines: list[dict], rows: list[dict], metric: str | None, keys=None) -> dict:
-    """{run_id: {"seq": [...], key: [...], "stop": index or None}} from thinned lines.
+    """{run_id: {"seq": [...], key: [...], "stop": index or None}} from thinned lines; `_line`,
+    and `_step` when it equals the line number, are not repeated: a page reads `seq` for them.
 
     keys: the keys wanted (virtual or logged, flattened "val.loss"); None: every numeric key
     (the offline report, where the reader may pick any). rows: the runs' page rows (for when
@@ -78,6 +82,11 @@ def columns(lines: list[dict], rows: list[dict], metric: str | None, keys=None) 
         else:
             for k in wanted:
                 run[k].append(values.get(k))
+    for run in out.values():
+        # A column that repeats the line numbers is left out: the page reads `seq` for it.
+        for k in ("_line", "_step"):
+            if run.get(k) == run["seq"]:
+                del run[k]
     return out
 
 

@@ -345,7 +345,7 @@ parameters:
         curve = snap["curves"]["runs"][r["id"]]
         # The mark goes on the line of the band-th metric value (bowl.py's step band - 1),
         # whatever the run logged after it.
-        assert curve["_step"][curve["stop"]] == r["band"] - 1
+        assert curve.get("_step", curve["seq"])[curve["stop"]] == r["band"] - 1
     # A sweep whose runs include NaN, nothing logged and a failure still makes a report.
     odd = tmp_path / "edges.html"
     project.cli("report", edges, "-o", odd, check=True)

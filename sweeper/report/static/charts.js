@@ -134,6 +134,10 @@
 
   /* Curves of y against x, one trace per state (many runs, one trace: fast), the best run and
      the picked runs on top, hyperband's stops marked at the line of their band. */
+  /* A run's column of key k; `_line`, and `_step` when it is the line number, travel as `seq`. */
+  function col(c, k) { return c[k] || ((k === "_line" || k === "_step") ? c.seq : null); }
+  C.col = col;
+
   C.curves = function (rows, runs, x, y, bestId, picked) {
     var groups = {}, order = [], ends = {x: [], y: [], t: []}, total = 0, pickedSet = {};
     (picked || []).forEach(function (id, i) { pickedSet[id] = i; });
@@ -142,7 +146,8 @@
     var gl = total > 20000 ? "scattergl" : "scatter";
     var alone = [];
     rows.forEach(function (r) {
-      var c = runs[r.id];
+      var c0 = runs[r.id], c = c0 ? {seq: c0.seq, stop: c0.stop} : null;
+      if (c) { c[x] = col(c0, x); c[y] = col(c0, y); }
       if (!c || !c[x] || !c[y]) return;
       var label = S.esc("run " + r.id + (r.number !== null && r.number !== undefined ? " #" + r.number : ""));
       if (c.stop !== null && c.stop !== undefined && isNum(c[x][c.stop]) && isNum(c[y][c.stop])) {
@@ -168,7 +173,8 @@
               hovertemplate: hover};
     });
     alone.forEach(function (r) {
-      var c = runs[r.id], xs = [], ys = [];
+      var c0 = runs[r.id], c = {seq: c0.seq}, xs = [], ys = [];
+      c[x] = col(c0, x); c[y] = col(c0, y);
       for (var i = 0; i < c.seq.length; i++) if (isNum(c[x][i]) && isNum(c[y][i])) { xs.push(c[x][i]); ys.push(c[y][i]); }
       var best = r.id === bestId, pick = pickedSet[r.id];
       data.push({type: "scatter", mode: "lines", x: xs, y: ys,

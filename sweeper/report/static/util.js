@@ -115,7 +115,7 @@ S.snapshotSource = function (snap) {
     var runs = {};
     Object.keys(curves.runs).forEach(function (id) {
       var c = curves.runs[id], out = {seq: c.seq, stop: c.stop};
-      keys.forEach(function (k) { out[k] = c[k] || c.seq.map(function () { return null; }); });
+      keys.forEach(function (k) { out[k] = S.charts.col(c, k) || c.seq.map(function () { return null; }); });
       runs[id] = out;
     });
     return {per_run: curves.per_run, runs: runs};
