@@ -107,14 +107,24 @@ def sweep_curves(request):
 
 @json_api
 def sweep_importance(request):
+    """The importance analysis, computed again only when the sweep's runs have changed in a way
+    it could see (their counts by state, the best value): a forest costs seconds."""
     from ..results.importance import analyze
 
+    store, cache = request.app.state.store, request.app.state.importance
     sw = _sweep(request)
-    rows = results.run_rows(sw, results.live_runs(request.app.state.store.runs(sw["id"])))
+    metric = results.sweep_metric(sw)
+    key = (tuple(sorted(store.count_runs(sw["id"]).items())),
+           store.best_value(sw["id"], metric.maximize) if metric.name else None)
+    if sw["id"] in cache and cache[sw["id"]][0] == key:
+        return cache[sw["id"]][1]
+    rows = results.run_rows(sw, results.live_runs(store.runs(sw["id"])))
     try:
-        return analyze(sw, rows, results.sweep_metric(sw)).to_dict()
+        out = analyze(sw, rows, metric).to_dict()
     except ImportError as exc:
         return {"params": [], "note": f"importance needs {exc.name}: pip install 'sweeper[report]'"}
+    cache[sw["id"]] = (key, out)
+    return out
 
 
 @json_api

@@ -4,6 +4,7 @@ optuna-dashboard's create_app(storage)): tests and benchmarks make as many as th
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +21,9 @@ def create_app(store, token: str | None = None, poll_s: float = live.POLL_S) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # scikit-learn and scipy take seconds to import: the importance panel's first answer
+        # should not wait for them.
+        threading.Thread(target=_warm_up, daemon=True).start()
         yield
         await app.state.watcher.stop()
 
@@ -50,4 +54,13 @@ def create_app(store, token: str | None = None, poll_s: float = live.POLL_S) -> 
     app.state.store = store
     app.state.token = token
     app.state.watcher = live.Watcher(store, poll_s)
+    app.state.importance = {}  # sweep ID -> (what it was computed from, the analysis)
     return app
+
+
+def _warm_up():
+    try:
+        import scipy.stats  # noqa: F401
+        import sklearn.ensemble  # noqa: F401
+    except ImportError:
+        pass
