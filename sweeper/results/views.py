@@ -144,9 +144,10 @@ def progress(sweep: dict, counts: dict, n_timed: int, mean_s: float | None) -> d
 
 
 def runs_page(store, run_ids) -> dict:
-    """Runs from any sweeps and projects (the compare view): rows with a sweep column, every
+    """Runs from any sweeps and projects (the compare view), in the order given: rows with a sweep column, every
     parameter key of any of them, and the keys whose values differ between them."""
-    runs = store.runs_by_id(run_ids)
+    order = {rid: i for i, rid in enumerate(dict.fromkeys(run_ids))}
+    runs = sorted(store.runs_by_id(run_ids), key=lambda r: order[r["id"]])  # in the order asked for
     sweeps = {sid: store.get_sweep(sid) for sid in {r["sweep_id"] for r in runs if r["sweep_id"]}}
     rows = []
     for run in runs:

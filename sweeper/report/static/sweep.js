@@ -68,11 +68,11 @@
     this.el.timeline = sec("Timeline", "Each run from its start to its end, one lane per machine and GPU (or agent).");
     this.el.timeline.appendChild(this.div("fig-timeline"));
     var runs = sec("Runs", "Click a column to sort (runs without a value last); select runs to draw them on top or compare them.");
-    this.compareLink = S.el("a", {class: "button", id: "compare-link", href: "#/compare"}, "compare selected");
-    runs.appendChild(this.compareLink);
-    this.table = new S.RunsTable(runs, {columns: this.columns(), selectable: true, id: "runs",
-      sort: {key: "metric", desc: d.metric.goal === "maximize"},
-      onSelect: function (ids) { self.picked = ids; self.compareLink.setAttribute("href", "#/compare?runs=" + ids.join(",")); self.drawCurves(); }});
+    this.picked = S.picks.all();
+    var bar = S.compareBar(function (ids) { self.picked = ids; if (self.table) self.drawCurves(); });
+    runs.appendChild(bar);
+    this.table = bar.table = new S.RunsTable(runs, {columns: this.columns(), selectable: true, id: "runs",
+      sort: {key: "metric", desc: d.metric.goal === "maximize"}, selected: this.picked, onSelect: bar.update});
     if (!d.metric.name) this.table.sort = {key: "number", desc: false};
     var config = sec("Configuration", "The sweep's search space, and its file as it was registered" +
                      (sw.source ? " (" + sw.source + ")" : "") + ".");
@@ -256,8 +256,11 @@
   P.loadCurves = function () {
     var self = this;
     if (!this.y) { this.drawCurves(); return Promise.resolve(); }
+    // The answer to an older choice of x and y, arriving late, is dropped.
+    var asked = this.curvesAsked = (this.curvesAsked || 0) + 1;
     return S.source.get("/api/sweeps/" + encodeURIComponent(this.id) + "/curves?keys=" +
                         [this.x, this.y].map(encodeURIComponent).join(",")).then(function (c) {
+      if (asked !== self.curvesAsked) return;
       self.curves = c.runs;
       self.drawCurves();
     });
@@ -275,16 +278,17 @@
 
   /* A live change: the runs it names are fetched again, rows and curves, and the head. */
   P.onChange = function (event) {
-    var self = this, ids = (event && event.runs) || [];
+    var self = this, ids = (event && event.runs) || [], x = this.x, y = this.y;
     var get = S.source.get("/api/sweeps/" + encodeURIComponent(this.id) + "/live?ids=" + ids.join(","));
     var curves = ids.length && this.y ? S.source.get("/api/runs/curves?metric=" + encodeURIComponent(this.data.metric.name || "") +
-      "&ids=" + ids.join(",") + "&keys=" + [this.x, this.y].map(encodeURIComponent).join(",")) : Promise.resolve(null);
+      "&ids=" + ids.join(",") + "&keys=" + [this.x, this.y].map(encodeURIComponent).join(","))
+      .then(function (c) { c.x = x; c.y = y; return c; }) : Promise.resolve(null);
     return Promise.all([get, curves]).then(function (got) {
       var live = got[0], c = got[1];
       ["sweep", "counts", "progress", "best", "generated_at"].forEach(function (k) { self.data[k] = live[k]; });
       live.rows.forEach(function (r) { if (!(r.id in self.rows)) self.order.push(r.id); self.rows[r.id] = r; });
       (event.gone || []).forEach(function (id) { delete self.rows[id]; self.order = self.order.filter(function (i) { return i !== id; }); });
-      if (c) Object.keys(c.runs).forEach(function (id) { self.curves[id] = c.runs[id]; });
+      if (c && c.x === self.x && c.y === self.y) Object.keys(c.runs).forEach(function (id) { self.curves[id] = c.runs[id]; });
       self.drawHead();
       self.redraw();
       if (self.data.progress.ended !== self.importanceEnded && Date.now() - self.importanceAt > 5000) self.loadImportance();

@@ -158,3 +158,33 @@ S.throttle = function (fn, ms) {
     timer = setTimeout(function () { timer = null; if (again) { again = false; fn(); } }, ms);
   };
 };
+
+/* The runs picked to compare: kept for the tab while moving between sweeps, projects and runs,
+   so a comparison can take runs from anywhere. */
+S.picks = {
+  all: function () {
+    try { return JSON.parse(window.sessionStorage.getItem("sweeper-picked") || "[]"); } catch (e) { return []; }
+  },
+  set: function (ids) {
+    try { window.sessionStorage.setItem("sweeper-picked", JSON.stringify(ids)); } catch (e) { /* private mode */ }
+  },
+};
+
+/* "compare selected (N)" and "clear": the link follows S.picks; onChange(ids) after each change. */
+S.compareBar = function (onChange) {
+  var link = S.el("a", {class: "button", id: "compare-link", href: "#/compare"});
+  var clear = S.el("button", {type: "button", class: "clear-picks"}, "clear selection");
+  var bar = S.el("div", {class: "tools compare-bar"}, [link, clear]);
+  bar.update = function (ids) {
+    S.picks.set(ids);
+    link.textContent = "compare selected (" + ids.length + ")";
+    link.setAttribute("href", "#/compare?runs=" + ids.join(","));
+    if (onChange) onChange(ids);
+  };
+  clear.addEventListener("click", function () {
+    bar.update([]);
+    if (bar.table) { bar.table.selected = []; bar.table.render(); }
+  });
+  bar.update(S.picks.all());
+  return bar;
+};

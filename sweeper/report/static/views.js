@@ -111,10 +111,12 @@
       if (d.log.tail !== null) log.body.appendChild(S.el("pre", {class: "log"}, d.log.tail));
       if (d.error) log.body.appendChild(S.el("pre", {class: "log error"}, d.error));
       main.appendChild(log);
+      var asked = 0;
       function loadCurves() {
-        var keys = [x].concat(d.metric_keys);
+        var keys = [x].concat(d.metric_keys), mine = ++asked;
         return S.source.get("/api/runs/curves?ids=" + encodeURIComponent(r.id) + "&keys=" + keys.map(encodeURIComponent).join(","))
           .then(function (c) {
+            if (mine !== asked) return;
             grid.textContent = "";
             d.metric_keys.forEach(function (k, i) {
               var div = plotDiv("run-curve-" + i, "plot small");
@@ -161,7 +163,7 @@
   }
 
   V.project = function (main, name) {
-    var page = {}, picked = [];
+    var page = {};
     V.crumbs([[name || "(no project)"]]);
     function draw(d) {
       main.textContent = "";
@@ -171,12 +173,11 @@
           return S.el("span", {}, [i ? ", " : "", S.el("a", {href: "#/sweep/" + s.id}, s.name || s.id), " (" + s.state + ")"]);
         }))));
       }
-      var sec = S.section("Runs", "Standalone runs and sweep runs in one table. Select runs to compare them.");
-      var go = S.el("a", {class: "button", id: "compare-link", href: "#/compare"}, "compare selected");
-      sec.body.appendChild(go);
-      function onSelect(ids) { picked = ids; go.setAttribute("href", "#/compare?runs=" + ids.join(",")); }
-      onSelect(picked);
-      runsTable(sec.body, d, onSelect, picked);
+      var sec = S.section("Runs", "Standalone runs and sweep runs in one table. Select runs to compare them " +
+                          "(the selection is kept while you visit other sweeps and projects).");
+      var bar = S.compareBar();
+      sec.body.appendChild(bar);
+      bar.table = runsTable(sec.body, d, bar.update, S.picks.all());
       main.appendChild(sec);
     }
     var load = function () { return S.source.get("/api/project" + (name ? "?name=" + encodeURIComponent(name) : "")).then(draw); };
@@ -221,10 +222,13 @@
       var div = plotDiv("fig-compare");
       curves.body.appendChild(div);
       main.appendChild(curves);
+      var asked = 0;
       function loadCurves() {
         if (!y) return null;
+        var mine = ++asked;
         return S.source.get("/api/runs/curves?ids=" + d.rows.map(function (r) { return r.id; }).join(",") +
                             "&keys=" + [x, y].map(encodeURIComponent).join(",")).then(function (c) {
+          if (mine !== asked) return;
           var fig = C.curves(d.rows, c.runs, x, y, null, d.rows.map(function (r) { return r.id; }));
           C.show(div, fig, "No run logged " + y + ".");
         });
