@@ -5,7 +5,7 @@ lists it): `sweeper --help` and cron jobs start with nothing but click imported.
 command module imports `common` and never this module, so nothing here can form a cycle.
 
     common.py       options, Fail, open_store/get_sweep, emit_json, error translation
-    sweeps.py       sweep, sweeps          agent.py   agent
+    sweeps.py       sweep, sweeps, history agent.py   agent
     control.py      pause, resume, stop, cancel
     status.py       status, best, logs     results.py runs, export, importance, report
     render.py       tables for people      status_view.py  the status page and --watch
@@ -23,6 +23,7 @@ from .. import __version__
 COMMANDS = {
     "sweep": "sweeps:sweep",
     "sweeps": "sweeps:sweeps_cmd",
+    "history": "sweeps:history",
     "agent": "agent:agent",
     "pause": "control:pause",
     "resume": "control:resume",

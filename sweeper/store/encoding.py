@@ -12,14 +12,17 @@ RERUN = ("crashed", "interrupted")  # states whose grid point another run takes 
 SWEEP_STATES = ("running", "paused", "finished", "canceled", "failing")
 
 
+JSON_COLUMNS = ("params", "command", "summary", "tags")  # runs' columns kept as JSON text
+
+
 def dumps(value) -> str:
     return json.dumps(value, default=str)
 
 
 def encode(values: dict) -> dict:
-    """The runs table keeps params, command and summary as JSON text."""
+    """The runs table keeps params, command, summary and tags as JSON text."""
     out = dict(values)
-    for key in ("params", "command", "summary"):
+    for key in JSON_COLUMNS:
         if out.get(key) is not None and not isinstance(out[key], str):
             out[key] = dumps(out[key])
     return out
@@ -33,9 +36,10 @@ def sweep_dict(row) -> dict:
 
 def run_dict(row) -> dict:
     d = dict(row)
-    for key in ("params", "command", "summary"):
+    for key in JSON_COLUMNS:
         if isinstance(d.get(key), str):
             d[key] = json.loads(d[key])
     d.setdefault("summary", None)
+    d["tags"] = d.get("tags") or []
     d["superseded"] = bool(d.get("superseded"))
     return d

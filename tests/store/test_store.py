@@ -145,6 +145,15 @@ def test_a_version_1_store_is_migrated(store_url):
 V4_STORE = Path(__file__).resolve().parents[1] / "data" / "stores" / "v4.db"
 
 
+def _rows_as_written(path, like=None, tables=("sweeps", "runs", "metrics")) -> dict:
+    """Every row of `tables`, in the columns the store `like` (default: `path` itself) has:
+    a migration adds columns, and must change nothing in those that were there."""
+    with sqlite3.connect(like or path) as conn:
+        columns = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
 def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path):
     """tests/data/stores/v4.db was written by 859a7c7 (schema 4): a grid sweep (1rj4peof, 6 points,
     4 run, the third failed) and a random one (i8xkz5m4, run_cap 10, 5 run). Opened by this
@@ -158,8 +167,7 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
     shutil.copy(Path(__file__).resolve().parents[1] / "data" / "stores" / "prog.py", project.root / "prog.py")
     (project.root / ".sweeper").mkdir()
     shutil.copy(V4_STORE, project.root / ".sweeper" / "sweeper.db")
-    with sqlite3.connect(V4_STORE) as conn:
-        before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("sweeps", "runs", "metrics")}
+    before = _rows_as_written(V4_STORE)
     status = project.cli("status", "1rj4peof", "--json", check=True)
     assert [r["state"] for r in json.loads(status.stdout)["runs"]].count("finished") == 3
     store = project.open()
@@ -167,8 +175,7 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
         assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"runs_sweep_number", "runs_sweep_best"} <= indexes
-        for table, rows in before.items():  # nothing was changed by opening it
-            assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    assert _rows_as_written(project.root / ".sweeper" / "sweeper.db", like=V4_STORE) == before  # nothing changed
     old_random = store.runs("i8xkz5m4")
     sweep = store.get_sweep("i8xkz5m4")
     assert [choose(sweep, old_random[:k])[0] for k in range(5)] == [r["params"] for r in old_random]
