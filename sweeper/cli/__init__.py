@@ -6,7 +6,8 @@ command module imports `common` and never this module, so nothing here can form 
 
     common.py       options, Fail, open_store/get_sweep, emit_json, error translation
     sweeps.py       sweep, sweeps, history agent.py   agent
-    control.py      pause, resume, stop, cancel
+    control.py      pause, resume, stop, cancel       lifecycle.py enqueue, rerun, delete
+    run.py          show, edit (one run)
     status.py       status, best, logs     results.py runs, export, importance, report
     render.py       tables for people      status_view.py  the status page and --watch
 """
@@ -29,13 +30,18 @@ COMMANDS = {
     "resume": "control:resume",
     "stop": "control:stop",
     "cancel": "control:cancel",
+    "enqueue": "lifecycle:enqueue",
+    "rerun": "lifecycle:rerun",
     "status": "status:status",
     "best": "status:best",
     "logs": "status:logs",
+    "show": "run:show",
+    "edit": "run:edit",
     "runs": "results:runs",
     "export": "results:export",
     "importance": "results:importance",
     "report": "results:report",
+    "delete": "lifecycle:delete",
 }
 
 

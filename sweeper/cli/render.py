@@ -222,3 +222,49 @@ def sweeps_table(rows: list[dict]):
         table.add_row(s["id"], safe(s["name"] or ""), safe(s["project"] or ""), s["method"], s["state"],
                       f"{total}" + (f" ({detail})" if detail else ""), when(s["created_at"]))
     return table
+
+
+def print_run(record: dict):
+    """`sweeper show`: one run as labelled lines, values escaped."""
+    from ..results import rows as results
+    from ..results.format import shell_join
+
+    con = console()
+    where = f"#{record['number']} of sweep {record['sweep_id']}" if record["sweep_id"] else "standalone run"
+    if record.get("project"):
+        where += f", project {safe(record['project'])}"
+    extra = " (superseded by a later run of its parameters)" if record["superseded"] else ""
+    con.print(f"[bold]run {record['id']}[/bold]  {where}  {_state(record['state'])}{extra}")
+
+    def line(label, value):
+        if value not in (None, "", [], {}):
+            con.print(f"  [bold]{label:<9}[/bold] {value}")
+
+    line("name", safe(record.get("name") or ""))
+    line("tags", safe(", ".join(record["tags"])))
+    line("notes", safe(record.get("notes") or ""))
+    line("origin", {"queued": "enqueued by a user", "rerun": "a rerun of an earlier run's parameters"}
+         .get(record.get("origin") or "", ""))
+    if record["metric"]:
+        best = "no value" if record["best"] is None else f"best {number(record['best'])}" + (
+            f" at step {record['best_step']}" if record["best_step"] is not None else "")
+        line("metric", f"{safe(record['metric'])} ({record['goal']}): {best}, last {number(record['last'])}")
+    for i, (key, value) in enumerate(results.flatten(record["params"]).items()):
+        line("params" if i == 0 else "", f"{safe(key)} = {safe(number(value) if not isinstance(value, str) else value)}")
+    summary = {k: v for k, v in results.flatten(record["summary"]).items() if not k.startswith("_")}
+    for i, (key, value) in enumerate(summary.items()):
+        line("summary" if i == 0 else "", f"{safe(key)} = {safe(number(value) if not isinstance(value, str) else value)}")
+    ended = record.get("stop_reason") or ("" if not record["exit_code"] else f"exit code {record['exit_code']}")
+    line("ended", safe(ended))
+    ran = when(record.get("started_at") or record.get("created_at"))
+    if record.get("duration") is not None:
+        ran += f", {duration(record['duration'])}"
+    if record.get("host"):
+        ran += f", on {safe(record['host'])}" + (f" (GPU {safe(record['gpu'])})" if record.get("gpu") else "")
+    line("ran", ran)
+    if record.get("command"):
+        line("command", safe(shell_join(record["command"])))
+    if record.get("error") and record["state"] in ("failed", "crashed"):
+        con.print("  [bold]error[/bold]")
+        for text in record["error"].rstrip().splitlines()[-10:]:
+            con.print("    " + safe(text))

@@ -48,6 +48,8 @@ def _load_rows(store_url, sweep_ref):
 @click.option("--reverse", is_flag=True, help="Reverse the sort (runs without a value stay last).")
 @click.option("--state", "states", multiple=True, metavar="STATE[,STATE]",
               help=f"Only runs in these states ({', '.join(STATES)}); repeat or comma-separate.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only runs with this tag (`sweeper edit --tag`); "
+                                                                  "repeat for runs with all of them.")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many runs (after sorting).")
 @click.option("--columns", metavar="COL[,COL]",
               help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
@@ -56,7 +58,7 @@ def _load_rows(store_url, sweep_ref):
 @store_option
 @json_option
 @user_errors
-def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_url, as_json):
+def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, store_url, as_json):
     """The sweep's runs as a table, best first.
 
     Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
@@ -68,6 +70,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_ur
     Example:
       sweeper runs abcd1234
       sweeper runs abcd1234 --sort optimizer.lr --state finished --limit 10
+      sweeper runs abcd1234 --tag paper
       sweeper runs abcd1234 --columns id,lr,loss,val.loss --json
       sweeper runs --project mnist --sort val_acc --reverse
     """
@@ -90,7 +93,8 @@ def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_ur
         raise Fail(f"no column '{sort_key}' to sort by: the columns are "
                    + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
     best = results.best_row(rows, metric)
-    shown = results.sort_rows(results.filter_state(rows, wanted), metric, sort_key, reverse)[:limit]
+    chosen = results.filter_tags(results.filter_state(rows, wanted), tags)
+    shown = results.sort_rows(chosen, metric, sort_key, reverse)[:limit]
     cols = split_list([columns]) if columns else None
     if cols:
         known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS)

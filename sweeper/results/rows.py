@@ -96,6 +96,9 @@ def run_row(run: dict, metric: Metric, now: float | None = None) -> dict:
         "id": run["id"],
         "number": run.get("number"),
         "name": run.get("name"),  # JSON only: a parameter called "name" keeps its column in flat rows
+        "tags": list(run.get("tags") or []),  # JSON only, as name
+        "notes": run.get("notes"),  # JSON only, as name
+        "origin": run.get("origin"),  # JSON only: None (the method), "queued" or "rerun"
         "state": run["state"],
         "params": flatten(run.get("params")),
         # The tailer keeps only finite values as best; the last value may be NaN or missing.
@@ -199,6 +202,11 @@ def best_row(rows: list[dict], metric: Metric) -> dict | None:
 
 def filter_state(rows: list[dict], states: tuple[str, ...] | list[str]) -> list[dict]:
     return [r for r in rows if r["state"] in states] if states else list(rows)
+
+
+def filter_tags(rows: list[dict], tags) -> list[dict]:
+    """Rows that carry every one of `tags`."""
+    return [r for r in rows if set(tags) <= set(r.get("tags") or ())] if tags else list(rows)
 
 
 # ---- exports -----------------------------------------------------------------------------------

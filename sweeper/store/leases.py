@@ -167,13 +167,18 @@ class LeasesMixin:
     # `runs.pid` are its own. No outage allowance: a standalone run has no fellow agents whose
     # silence would tell a store that was away from a dead program.
 
-    def beat_run(self, run_id: str) -> bool:
-        """Renew a standalone run's lease; False when it is no longer running (it was reaped)."""
+    def beat_run(self, run_id: str) -> tuple[bool, str | None]:
+        """Renew a standalone run's lease: (whether it is still running, False once it was
+        reaped; why a user asked to stop it, if one did: `sweeper stop RUN_ID`)."""
+        from sqlalchemy import select
+
         from .tables import runs
 
         def fn(conn):
             q = runs.update().where(runs.c.id == run_id, runs.c.state == "running")
-            return conn.execute(q.values(heartbeat_at=self._now(conn))).rowcount > 0
+            if conn.execute(q.values(heartbeat_at=self._now(conn))).rowcount == 0:
+                return False, None
+            return True, conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
 
         return self._tx(fn)
 
