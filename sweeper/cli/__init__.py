@@ -7,7 +7,7 @@ command module imports `common` and never this module, so nothing here can form 
     common.py       options, Fail, open_store/get_sweep, emit_json, error translation
     sweeps.py       sweep, sweeps, history agent.py   agent
     control.py      pause, resume, stop, cancel       lifecycle.py enqueue, rerun, delete
-    run.py          show, edit (one run)
+    run.py          show, edit (one run)                compare.py compare
     status.py       status, best, logs     results.py runs, export, importance, report
     render.py       tables for people      status_view.py  the status page and --watch
 """
@@ -40,6 +40,7 @@ COMMANDS = {
     "runs": "results:runs",
     "export": "results:export",
     "importance": "results:importance",
+    "compare": "compare:compare",
     "report": "results:report",
     "delete": "lifecycle:delete",
 }

@@ -48,7 +48,7 @@ def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, co
 
     if cols:
         columns = [_Column(c, fold=True) for c in cols]
-        cells = [[_plain_cell(results.flat_row(r).get(c), c) for c in cols] for r in shown]
+        cells = [[_plain_cell(results.cell(r, c), c) for c in cols] for r in shown]
     else:
         # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
         # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
@@ -268,3 +268,24 @@ def print_run(record: dict):
         con.print("  [bold]error[/bold]")
         for text in record["error"].rstrip().splitlines()[-10:]:
             con.print("    " + safe(text))
+
+
+def print_comparison(found):
+    """`sweeper compare`: what was compared, what every run shares, then a row per run."""
+    con = console()
+    con.print("[bold]compared[/bold]: " + safe("; ".join(found.sources)))
+    if found.same:
+        shared = "  ".join(f"{k}={v if isinstance(v, str) else number(v)}" for k, v in found.same.items())
+        con.print("[bold]same in all[/bold]: " + safe(shared))
+    columns = [_Column("run", min_width=8), _Column("sweep", min_width=8), _Column("name", max_width=16),
+               _Column("state", min_width=8), _Column("metric", max_width=20), _Column("value", right=True)]
+    columns += [_Column(k, min_width=5, max_width=16) for k in found.differ]
+    columns += [_Column(k, right=True, min_width=5, max_width=16) for k in found.metrics]
+    cells = []
+    for r in found.runs:
+        row = [r["id"], r["sweep_id"] or "-", printable(r["name"] or ""), r["state"], printable(r["metric"] or ""),
+               number(r["value"])]
+        row += [_plain_cell(r["params"].get(k)) for k in found.differ]
+        row += [_plain_cell(r["summary"].get(k)) for k in found.metrics]
+        cells.append(row)
+    con.print(_rich_table(columns, cells, [False] * len(cells), state_column=3))

@@ -64,7 +64,8 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
     with no metric value (still starting, NaN, logged nothing) come last. A crashed grid
     point that was run again shows only its new run (`sweeper export` has both). --json
-    prints every column for every run: params and summary nested, NaN as null.
+    prints every column for every run: params and summary nested, NaN as null. With
+    --project, runs of every sweep of the project and its standalone runs, with a sweep column.
 
     \b
     Example:
@@ -80,8 +81,6 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
     if project is not None:
         sweep, rows = results.project_rows(open_store(store_url), project)
-        if not columns:
-            columns = ",".join(results.project_columns(rows))
     else:
         _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
@@ -97,14 +96,14 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     shown = results.sort_rows(chosen, metric, sort_key, reverse)[:limit]
     cols = split_list([columns]) if columns else None
     if cols:
-        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS)
+        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS) | {"sweep"}
         unknown = [c for c in cols if c not in known]
         if unknown:
             raise Fail(f"unknown column {', '.join(unknown)}: the columns are "
                        + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
     if as_json:
         if cols:
-            out = [{c: results.flat_row(r).get(c) for c in cols} for r in shown]
+            out = [{c: results.cell(r, c) for c in cols} for r in shown]
         else:
             out = [results.export_record(r) | {"is_best": best is not None and r["id"] == best["id"]}
                    for r in shown]
@@ -112,6 +111,8 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
         return
     from .render import print_runs
 
+    if project is not None and not cols:
+        cols = results.project_columns(rows)  # runs of many sweeps: no searched keys to pick from
     print_runs(sweep, rows, shown, metric, best, cols)
 
 

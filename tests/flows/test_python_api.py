@@ -131,8 +131,9 @@ def test_standalone_run_recorded_under_project(store_path, tmp_path):
     assert run["summary"]["epoch"] == 2
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "runs", "--project", "plain",
                              "--json"], cwd=tmp_path, capture_output=True, text=True, check=True)
-    (row,) = json.loads(listed.stdout)
-    assert row["id"] == run_id and row["lr"] == 0.5 and row["loss"] == pytest.approx(1 / 3)
+    (row,) = json.loads(listed.stdout)  # nested, as `sweeper runs ID --json`
+    assert row["id"] == run_id and row["params"]["lr"] == 0.5 and row["summary"]["loss"] == pytest.approx(1 / 3)
+    assert row["sweep_id"] is None
 
 
 def test_standalone_run_that_raises_is_failed(store_path, tmp_path):
