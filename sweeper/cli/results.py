@@ -50,7 +50,7 @@ def _load_rows(store_url, sweep_ref):
               help=f"Only runs in these states ({', '.join(STATES)}); repeat or comma-separate.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only runs with this tag (`sweeper edit --tag`); "
                                                                   "repeat for runs with all of them.")
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many runs (after sorting).")
+@click.option("--limit", type=click.IntRange(min=1), help="Show the first N runs (after sorting), and every running one.")
 @click.option("--columns", metavar="COL[,COL]",
               help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
                    "any parameter or logged metric key. Default: run, state, the searched parameters, "
@@ -93,7 +93,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
                    + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
     best = results.best_row(rows, metric)
     chosen = results.filter_tags(results.filter_state(rows, wanted), tags)
-    shown = results.sort_rows(chosen, metric, sort_key, reverse)[:limit]
+    shown = results.first_and_running(results.sort_rows(chosen, metric, sort_key, reverse), limit)
     cols = split_list([columns]) if columns else None
     if cols:
         known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS) | {"sweep"}

@@ -212,6 +212,14 @@ def filter_state(rows: list[dict], states: tuple[str, ...] | list[str]) -> list[
     return [r for r in rows if r["state"] in states] if states else list(rows)
 
 
+def first_and_running(rows: list[dict], limit: int | None) -> list[dict]:
+    """The first `limit` rows, and every running row after them: a run in progress is never
+    hidden by a limit (status --limit reads the same from the store: Store.top_runs)."""
+    if limit is None:
+        return list(rows)
+    return rows[:limit] + [r for r in rows[limit:] if r["state"] == "running"]
+
+
 def filter_tags(rows: list[dict], tags) -> list[dict]:
     """Rows that carry every one of `tags`."""
     return [r for r in rows if set(tags) <= set(r.get("tags") or ())] if tags else list(rows)
