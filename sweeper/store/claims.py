@@ -7,14 +7,13 @@ partial unique index on (sweep_id, grid_index) backs that up in the database its
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from . import ids, sql
-from .encoding import RERUN, dumps, run_dict, sweep_dict
+from .encoding import RERUN, dumps, loads, run_dict, sweep_dict
 from .errors import NotFound
 from .history import SweepHistory
 
@@ -143,7 +142,7 @@ class ClaimsMixin:
         history = SweepHistory(conn, sweep_id, self.is_sqlite, gaps=bool(row[2]))
         if history.running_count() or self._waiting_count(conn, sweep_id):
             return
-        config = json.loads(row[1])
+        config = loads(row[1])
         reason = None
         cap = config.get("run_cap")
         if cap and history.has_reached(cap):

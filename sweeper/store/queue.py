@@ -9,10 +9,9 @@ so it runs even once run_cap is reached; an enqueued set is a new run and counts
 
 from __future__ import annotations
 
-import json
 import time
 
-from .encoding import TERMINAL, dumps, sweep_dict
+from .encoding import TERMINAL, dumps, loads, sweep_dict
 from .errors import NotFound, Refused
 
 # A rerun of a run in these states, when no run or state is named.
@@ -93,7 +92,7 @@ class QueueMixin:
 
         def fn(conn):
             q = queue.select().where(queue.c.sweep_id == sweep_id, queue.c.run_id.is_(None)).order_by(queue.c.id)
-            return [dict(r) | {"params": json.loads(r["params"])} for r in conn.execute(q).mappings()]
+            return [dict(r) | {"params": loads(r["params"])} for r in conn.execute(q).mappings()]
 
         return self._tx(fn, write=False)
 
@@ -149,11 +148,11 @@ class QueueMixin:
             if replaces is None:
                 if cap_reached():
                     continue
-                return {"qid": qid, "params": json.loads(params), "replaces": None}
+                return {"qid": qid, "params": loads(params), "replaces": None}
             old = conn.execute(runs.select().where(runs.c.id == replaces)).mappings().first()
             if old is None or old["superseded"] or old["state"] not in TERMINAL:
                 conn.execute(queue.delete().where(queue.c.id == qid))
                 continue
             conn.execute(runs.update().where(runs.c.id == replaces).values(superseded=True))
-            return {"qid": qid, "params": json.loads(params), "replaces": dict(old)}
+            return {"qid": qid, "params": loads(params), "replaces": dict(old)}
         return None

@@ -13,7 +13,7 @@ import json
 import time
 
 from . import sql
-from .encoding import dumps, sweep_dict
+from .encoding import dumps, loads, sweep_dict
 from .errors import NotFound, Refused
 
 
@@ -71,7 +71,7 @@ class RevisionsMixin:
 
         def fn(conn):
             q = sweep_changes.select().where(sweep_changes.c.sweep_id == sweep_id).order_by(sweep_changes.c.revision)
-            out = [dict(r) | {"changes": json.loads(r["changes"]), "config": json.loads(r["config"])}
+            out = [dict(r) | {"changes": json.loads(r["changes"]), "config": loads(r["config"])}
                    for r in conn.execute(q).mappings()]
             if not out or out[0]["revision"] != 1:
                 sweep = self.get_sweep(sweep_id)
@@ -113,7 +113,7 @@ class RevisionsMixin:
 
         for rid, params in conn.execute(runs.select().with_only_columns(runs.c.id, runs.c.params)
                                         .where(runs.c.sweep_id == sweep_id)).all():
-            nested = json.loads(params)
+            nested = loads(params)
             changed = False
             for key, value in defaults.items():
                 node = nested
@@ -141,7 +141,7 @@ class RevisionsMixin:
                             .where(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))).all()
         holder: dict = {}
         for rid, params, state, _, number in sorted(live, key=lambda r: (rank.get(r[2], 9), r[4] or 0)):
-            point = space.point_index(json.loads(params))
+            point = space.point_index(loads(params))
             if point is not None and point not in holder:
                 holder[point] = rid
         new = {rid: point for point, rid in holder.items()}
@@ -186,7 +186,7 @@ def read_priors(conn, sweep_id: str, sqlite: bool) -> list[dict]:
     out = []
     for row in sql.run(conn, _PRIORS, sqlite, sweep=sweep_id).mappings():
         run = run_dict({k: v for k, v in row.items() if k != "source_config"})
-        run["source_config"] = json.loads(row["source_config"]) if row["source_config"] else None
+        run["source_config"] = loads(row["source_config"]) if row["source_config"] else None
         out.append(run)
     return out
 

@@ -72,7 +72,8 @@ def value_key(value) -> tuple:
     if isinstance(value, (int, float)):
         return ("num", float(value))
     if isinstance(value, (list, tuple)):
-        return ("list", tuple(value_key(v) for v in value))
+        # A list and a tuple are two values, as in W&B's grid (which tells them apart by their YAML).
+        return ("list" if isinstance(value, list) else "tuple", tuple(value_key(v) for v in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), value_key(v)) for k, v in value.items())))
     return (type(value).__name__, value)

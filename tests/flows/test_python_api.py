@@ -178,3 +178,21 @@ def test_importing_sweeper_is_light():
             " if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_list_and_tuple_values_are_two_grid_points_as_in_wandb(store_path, tmp_path):
+    """From Python a grid may list [1, 2] and (1, 2): W&B counts two points and its agent passes
+    --shape=[1, 2] and --shape=(1, 2). The store keeps the tuple a tuple (JSON has none)."""
+    import shutil
+
+    shutil.copy(os.path.join(ROOT, "tests", "agentprogs", "probe.py"), tmp_path / "probe.py")
+    sid = sweeper.sweep({"program": "probe.py", "method": "grid",
+                         "parameters": {"shape": {"values": [[1, 2], (1, 2), [1, 2], (1, 2)]}}})
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "agent", sid], cwd=tmp_path,
+                          env=dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "grid exhausted" in done.stderr, done.stderr
+    runs = open_store(store_path).runs(sid)
+    assert [r["params"]["shape"] for r in runs] == [[1, 2], (1, 2)]
+    argv = [json.loads(open(os.path.join(r["run_dir"], "probe.json")).read())["argv"] for r in runs]
+    assert [a for a in argv] == [["--shape=[1, 2]"], ["--shape=(1, 2)"]]
