@@ -123,19 +123,9 @@ def _priors(store, config: dict, run_ids, sweep_ids, quiet: bool) -> list[str]:
     if not (run_ids or sweep_ids):
         return []
     from ..results.format import printable
-    from ..search.priors import ENDED, check
+    from ..search.priors import candidates, check
 
-    runs = []
-    for rid in run_ids:
-        runs.append(get_run(store, rid))
-    for ref in sweep_ids:
-        other = get_sweep(store, ref)
-        runs += [r for r in store.runs(other["id"], include_superseded=False) if r["state"] in ENDED]
-    configs: dict = {}
-    for r in runs:
-        if r["sweep_id"] and r["sweep_id"] not in configs:
-            configs[r["sweep_id"]] = store.get_sweep(r["sweep_id"])["config"]
-        r["source_config"] = configs.get(r["sweep_id"])
+    runs = candidates(store, run_ids, sweep_ids)
     accepted, refused, notes = check(config, runs)
     for rid, why in refused.items():
         click.echo(f"warning: prior run {rid} left out: {printable(why)}", err=True)

@@ -26,6 +26,21 @@ def value_of(run: dict, metric: dict) -> float | None:
     return float(value)
 
 
+def candidates(store, run_ids=(), sweep_ids=()) -> list[dict]:
+    """The runs named, and every ended live run of the sweeps named, each with `source_config`
+    (its own sweep's config). `store` is a store.Store; NotFound for an unknown ID."""
+    runs = [store.get_run(rid) for rid in run_ids]
+    for ref in sweep_ids:
+        other = store.get_sweep(ref)
+        runs += [r for r in store.runs(other["id"], include_superseded=False) if r["state"] in ENDED]
+    configs: dict = {}
+    for r in runs:
+        if r["sweep_id"] and r["sweep_id"] not in configs:
+            configs[r["sweep_id"]] = store.get_sweep(r["sweep_id"])["config"]
+        r["source_config"] = configs.get(r["sweep_id"])
+    return runs
+
+
 def check(config: dict, runs: list[dict]) -> tuple[list[str], dict, dict]:
     """Which of `runs` (with source_config) a sweep of `config` can learn from:
     (accepted IDs, {id: why not}, {id: note on constants that differ})."""

@@ -196,3 +196,22 @@ def test_list_and_tuple_values_are_two_grid_points_as_in_wandb(store_path, tmp_p
     assert [r["params"]["shape"] for r in runs] == [[1, 2], (1, 2)]
     argv = [json.loads(open(os.path.join(r["run_dir"], "probe.json")).read())["argv"] for r in runs]
     assert [a for a in argv] == [["--shape=[1, 2]"], ["--shape=(1, 2)"]]
+
+
+def test_sweep_takes_wandbs_prior_runs(store_path, tmp_path):
+    proc = script(tmp_path, """
+        import sweeper
+        run = sweeper.init(project="p", config={"lr": 0.01, "wd": 3})
+        sweeper.log({"loss": 0.5})
+        sweeper.finish()
+        print(run.id)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    rid = proc.stdout.strip()
+    config = {"program": "train.py", "method": "bayes", "metric": {"name": "loss"},
+              "parameters": {"lr": {"min": 0.001, "max": 0.1}}}
+    sid = sweeper.sweep(config, prior_runs=[rid])
+    assert [p["id"] for p in open_store(store_path).prior_runs(sid)] == [rid]
+    with pytest.warns(UserWarning, match=f"prior run {rid} left out: .*lr: 0.01 is outside"):
+        other = sweeper.sweep(dict(config, parameters={"lr": {"min": 0.5, "max": 1.0}}), prior_runs=[rid])
+    assert open_store(store_path).prior_runs(other) == []
