@@ -56,8 +56,9 @@ class EditsMixin:
     def delete_runs(self, run_ids) -> list[dict]:
         """Delete runs that have ended: their rows, metric lines, queue entries and, where they
         are on this host under the store's runs folder, their files. Refused (nothing deleted)
-        if one is running or unknown. Returns the deleted runs."""
-        from .tables import metrics, priors, queue, runs
+        if one is running or unknown. A grid run's point is open again (its sweep, if it had
+        finished with its grid, runs again). Returns the deleted runs."""
+        from .tables import metrics, priors, queue, runs, sweeps
 
         run_ids = list(dict.fromkeys(run_ids))
 
@@ -76,6 +77,12 @@ class EditsMixin:
             conn.execute(queue.delete().where(queue.c.replaces.in_(run_ids), queue.c.run_id.is_(None)))
             conn.execute(priors.delete().where(priors.c.run_id.in_(run_ids)))
             conn.execute(runs.delete().where(runs.c.id.in_(run_ids)))
+            # A deleted grid run leaves its point open: found by the gap search, and run again
+            # by the sweep (a sweep that had finished with its grid runs again).
+            for sweep_id in {found[r]["sweep_id"] for r in run_ids
+                             if found[r]["grid_index"] is not None and not found[r]["superseded"]}:
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(grid_gaps=True))
+                self._reopen(conn, sweep_id)
             return [found[r] for r in run_ids]
 
         gone = self._tx(fn)

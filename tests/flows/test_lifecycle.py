@@ -297,6 +297,9 @@ def test_delete_runs_and_sweeps_with_their_files_never_a_running_one(proj):
     assert gone["deleted_runs"] == [victim["id"]] and not folder.exists()
     assert len(store.runs(sid)) == 2
     assert store.metric_rows(victim["id"]) == []
+    assert proj.status(sid)["state"] == "running"  # its point is open again, and runs again
+    assert proj.agent(sid).returncode == 0
+    assert sorted(r["params"]["a"] for r in store.runs(sid)) == [1, 2, 3] and len(store.runs(sid)) == 3
 
     slow = proj.sweep(GRID.replace("lines: {value: 2}", "sleep: {value: 60}"))
     agent = proj.start_agent(slow)
@@ -308,7 +311,7 @@ def test_delete_runs_and_sweeps_with_their_files_never_a_running_one(proj):
     proj.cli("cancel", slow, check=True)
     agent.communicate(timeout=60)
     whole = json.loads(proj.cli("delete", slow, sid, "--yes", "--json", check=True).stdout)
-    assert sorted(whole["deleted_sweeps"]) == sorted([slow, sid]) and whole["runs_of_deleted_sweeps"] == 3
+    assert sorted(whole["deleted_sweeps"]) == sorted([slow, sid]) and whole["runs_of_deleted_sweeps"] == 4
     assert store.list_sweeps() == [] and store.runs(project=None) == []
     unknown = proj.cli("delete", "zzzzzzzz", "--yes")
     assert unknown.returncode == 2 and "no sweep or run 'zzzzzzzz'" in unknown.stderr
