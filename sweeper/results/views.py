@@ -9,6 +9,7 @@ draws offline. Nothing here escapes: values stay data, and the page shows them a
     page_rows(...)             runs as the pages' table rows (flat params and summary)
     run_page(store, run_id)    one run: parameters, summary, command, the log's tail
     runs_page(store, ids)      any runs, from any sweeps or projects, with a sweep column
+    compare_page(store, refs)  the same from `sweeper compare`'s references (results/compare.py)
 """
 
 from __future__ import annotations
@@ -143,23 +144,34 @@ def progress(sweep: dict, counts: dict, n_timed: int, mean_s: float | None) -> d
 # ---- runs of any sweeps -------------------------------------------------------------------------
 
 
-def runs_page(store, run_ids) -> dict:
-    """Runs from any sweeps and projects (the compare view), in the order given: rows with a sweep column, every
-    parameter key of any of them, and the keys whose values differ between them."""
+def runs_page(store, run_ids, sources=None) -> dict:
+    """Runs from any sweeps and projects (the compare view), in the order given: rows with a
+    sweep column, every parameter key of any of them, what they share and what differs
+    (results/compare.py, as `sweeper compare` says it), the numeric keys they logged."""
+    from .compare import compare
+
     order = {rid: i for i, rid in enumerate(dict.fromkeys(run_ids))}
-    runs = sorted(store.runs_by_id(run_ids), key=lambda r: order[r["id"]])  # in the order asked for
+    runs = sorted(store.runs_by_id(run_ids), key=lambda r: order[r["id"]])
     sweeps = {sid: store.get_sweep(sid) for sid in {r["sweep_id"] for r in runs if r["sweep_id"]}}
-    rows = []
-    for run in runs:
-        sweep = sweeps.get(run["sweep_id"]) or _standalone_sweep(run)
-        rows.append(page_row(results.run_row(run, results.sweep_metric(sweep)), run))
-    keys = sorted({k for r in rows for k in r["params"]})
-    differ = [k for k in keys if len({_text(r["params"].get(k)) for r in rows}) > 1]
-    metrics = sorted({k for r in rows for k, v in r["summary"].items() if results.is_number(v)})
-    return {"rows": rows, "param_keys": keys, "differ": differ, "metric_keys": metrics,
+    comparison = compare([(run, sweeps.get(run["sweep_id"])) for run in runs], sources)
+    rows = [page_row(results.run_row(run, results.sweep_metric(sweeps.get(run["sweep_id"]) or _STANDALONE)), run)
+            for run in runs]
+    numeric = {k for r in rows for k, v in r["summary"].items() if results.is_number(v)}
+    return {"rows": rows, "param_keys": sorted({k for r in rows for k in r["params"]}), "differ": comparison.differ,
+            "same": comparison.same, "metric_keys": [k for k in comparison.metrics if k in numeric],
+            "sources": comparison.sources,
             "sweeps": {sid: {"name": s["name"], "project": s["project"],
                              "metric": results.sweep_metric(s).name, "goal": results.sweep_metric(s).goal}
                        for sid, s in sweeps.items()}}
+
+
+def compare_page(store, refs) -> dict:
+    """The compare view of references as `sweeper compare` takes them: run IDs, sweep IDs (the
+    sweep's best run), project:NAME (every run of the project)."""
+    from .compare import gather
+
+    comparison = gather(store, refs)
+    return runs_page(store, [r["id"] for r in comparison.runs], comparison.sources)
 
 
 def project_page(store, project: str | None) -> dict:
@@ -173,14 +185,7 @@ def project_page(store, project: str | None) -> dict:
     return page
 
 
-def _standalone_sweep(run: dict) -> dict:
-    return {"id": None, "config": {"method": None, "parameters": {}}}
-
-
-def _text(value) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True, default=str)
+_STANDALONE = {"id": None, "config": {"method": None, "parameters": {}}}  # no metric, no parameters declared
 
 
 def run_page(store, run_id: str) -> dict:

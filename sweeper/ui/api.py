@@ -133,6 +133,20 @@ def runs(request):
 
 
 @json_api
+def compare(request):
+    """GET /api/compare?refs=RUN,SWEEP,project:NAME: `sweeper compare`'s references."""
+    from ..results.compare import BadReference
+
+    refs = [r for r in request.query_params.get("refs", "").split(",") if r]
+    if not refs:
+        raise ApiError(400, "name what to compare: ?refs=RUN_ID,SWEEP_ID,project:NAME")
+    try:
+        return views.compare_page(request.app.state.store, refs)
+    except BadReference as exc:
+        raise ApiError(404, str(exc)) from None
+
+
+@json_api
 def runs_curves(request):
     store = request.app.state.store
     page = views.runs_page(store, _ids(request))

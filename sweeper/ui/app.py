@@ -41,6 +41,7 @@ def create_app(store, token: str | None = None, poll_s: float = live.POLL_S) -> 
         Route("/api/runs/curves", api.runs_curves),
         Route("/api/runs/{run_id}", api.run),
         Route("/api/project", api.project),
+        Route("/api/compare", api.compare),
         Route("/api/events", live.events),
     ]
     async def not_here(request, exc: HTTPException):

@@ -160,6 +160,21 @@ def test_runs_of_any_sweeps_with_a_sweep_column(filled):
     assert len(project["rows"]) == 11 and project["sweep_list"][0]["id"] == sid
 
 
+def test_compare_takes_sweeper_compare_s_references(filled):
+    _, sid, store, client = filled
+    standalone = next(r for r in store.runs(project="apitest") if r["sweep_id"] is None)
+    best = min(store.runs(sid), key=lambda r: r["best_value"])
+    body = client.get(f"/api/compare?refs={sid},{standalone['id']}").json()
+    assert [r["id"] for r in body["rows"]] == [best["id"], standalone["id"]]
+    assert body["sources"] == [f"sweep {sid} (its best run, {best['id']})", f"run {standalone['id']}"]
+    assert "x" in body["differ"] and body["metric_keys"][0] == "loss"
+    assert len(client.get("/api/compare?refs=project:apitest").json()["rows"]) == 11
+    for refs in ("project:nowhere", "zzzzzzzz", "not-an-id"):
+        r = client.get(f"/api/compare?refs={refs}")
+        assert r.status_code == 404 and r.json()["error"]["message"]
+    assert client.get("/api/compare").status_code == 400
+
+
 def test_run_page(filled):
     _, sid, store, client = filled
     run = store.runs(sid)[0]

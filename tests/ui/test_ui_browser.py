@@ -247,4 +247,9 @@ def test_compare_runs_from_a_sweep_and_a_project(dash, page):
     assert heads == picked
     assert page.locator("#compare-params tr.differs").count() >= 1
     assert len(figure(page, "fig-compare")["data"]) == 2
+    # `sweeper compare`'s references: a sweep (its best run) and a whole project.
+    open_page(page, server, f"#/compare?refs={sid},project:dash")
+    page.wait_for_selector("#compare-params")
+    assert f"sweep {sid} (its best run" in page.inner_text("main p.facts")
+    assert page.locator("#compare-params thead th a").count() >= 12
     assert page.console.errors() == []

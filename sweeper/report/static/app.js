@@ -32,7 +32,10 @@
     if (parts[0] === "sweep" && parts[1]) return {page: S.views.sweep(main, parts[1]), sweep: parts[1]};
     if (parts[0] === "run" && parts[1]) return {page: S.views.run(main, parts[1])};
     if (parts[0] === "project") return {page: S.views.project(main, parts[1] || null)};
-    if (parts[0] === "compare") return {page: S.views.compare(main, (query.get("runs") || "").split(",").filter(Boolean))};
+    if (parts[0] === "compare") {
+      var list = function (k) { return (query.get(k) || "").split(",").filter(Boolean); };
+      return {page: S.views.compare(main, list("runs"), list("refs"))};
+    }
     if (boot.mode === "snapshot") return {page: S.views.sweep(main, boot.route.split("/")[2])};
     return {page: S.views.overview(main)};
   }

@@ -186,12 +186,14 @@
     return page;
   };
 
-  V.compare = function (main, ids) {
+  /* Runs picked in tables (?runs=IDs), or `sweeper compare`'s references (?refs=RUN,SWEEP,project:NAME). */
+  V.compare = function (main, ids, refs) {
     var page = {}, x = "_step", y = null;
-    V.crumbs([["compare " + ids.length + " runs"]]);
+    V.crumbs([["compare " + (refs.length ? refs.join(", ") : ids.length + " runs")]]);
     function draw(d) {
       main.textContent = "";
       main.appendChild(S.el("h1", {}, "Compare runs"));
+      if (d.sources && d.sources.length) main.appendChild(S.el("p", {class: "facts"}, d.sources.join("; ")));
       if (!d.rows.length) { main.appendChild(note("No runs to compare: select runs in a sweep's or a project's table.")); return null; }
       var params = S.section("Parameters", "One column per run; the rows where they differ are marked.");
       var t = S.el("table", {class: "runs compare", id: "compare-params"});
@@ -235,7 +237,10 @@
       }
       return loadCurves();
     }
-    var load = function () { return S.source.get("/api/runs?ids=" + ids.map(encodeURIComponent).join(",")).then(draw); };
+    var load = function () {
+      return S.source.get(refs.length ? "/api/compare?refs=" + refs.map(encodeURIComponent).join(",")
+                                      : "/api/runs?ids=" + ids.map(encodeURIComponent).join(",")).then(draw);
+    };
     page.ready = load();
     page.onChange = S.throttle(load, 2000);
     return page;
