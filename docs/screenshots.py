@@ -1,7 +1,7 @@
 """Make the screenshots in docs/: a real sweep run by real agents, `sweeper ui` on its store,
 the pages taken by Playwright in the system's Chromium, and the report of the same sweep.
 
-    .venv/bin/python docs/screenshots.py          # writes docs/dashboard-*.png and docs/report.png
+    .venv/bin/python docs/screenshots.py     # writes docs/dashboard.png, dashboard-*.png, report.png
 
 The program is synthetic (a learning curve whose end depends on the parameters, about half a
 second a run), so the pages look like a real search without training anything.
@@ -98,6 +98,9 @@ def main():
                 print("wrote", DOCS / name)
 
             shot(url, "dashboard-overview.png", full=False)
+            page.set_viewport_size({"width": 1400, "height": 1180})
+            shot(f"{base}/#/sweep/{sid}", "dashboard.png", full=False)
+            page.set_viewport_size({"width": 1400, "height": 900})
             shot(f"{base}/#/sweep/{sid}", "dashboard-sweep.png")
             runs = page.eval_on_selector_all("#runs tbody tr", "trs => trs.map(t => t.dataset.run)")
             shot(f"{base}/#/run/{runs[0]}", "dashboard-run.png")
