@@ -105,3 +105,12 @@ class UiServer:
         finally:
             self.proc.stdout.close()
             self.proc.stderr.close()
+
+
+def figure(page, div_id: str) -> dict | None:
+    """A drawn plotly figure's traces (x, y, name, text, type, marker, line, dimensions) and
+    layout, read from the page."""
+    return page.evaluate("""id => { const gd = document.getElementById(id);
+        return gd && gd.data ? {data: gd.data.map(t => ({x: Array.from(t.x || []), y: Array.from(t.y || []),
+        name: t.name, text: t.text, type: t.type, marker: t.marker, line: t.line, dimensions: t.dimensions})),
+        layout: gd.layout} : null; }""", div_id)

@@ -99,10 +99,18 @@ def sweep_live(request):
 
 @json_api
 def sweep_curves(request):
+    """?keys=K1,K2...: those keys of every run's lines; ?x=KEY: that key and the sweep's metric
+    (what a sweep page first draws, asked for before it knows the metric)."""
     store = request.app.state.store
     sw = _sweep(request)
+    metric = results.sweep_metric(sw).name
+    keys = _keys(request)
+    if keys is None and request.query_params.get("x"):
+        keys = [request.query_params["x"]] + ([metric] if metric else [])
+    if keys is None:
+        raise ApiError(400, "name the keys: ?keys=_step,loss (or ?x=_step for the x and the sweep's metric)")
     rows = views.page_rows(sw, results.live_runs(store.runs(sw["id"])))
-    return curves.sweep_curves(store, sw["id"], rows, results.sweep_metric(sw).name, _keys(request))
+    return curves.sweep_curves(store, sw["id"], rows, metric, keys) | {"keys": keys}
 
 
 @json_api

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from agentlib import Project
-from uilib import Console, launch_browser, wait_rendered
+from uilib import Console, figure, launch_browser, wait_rendered
 
 BOWL = Path(__file__).parent.parent / "programs" / "bowl.py"
 HOSTILE = "<script>alert(1)</script>"
@@ -87,12 +87,6 @@ def open_report(page, path: Path):
     page.goto(path.as_uri())
     assert wait_rendered(page) == "yes", page.console.messages
     return page
-
-
-def figure(page, name):
-    return page.evaluate(f"""() => {{ const gd = document.getElementById({name!r});
-        return gd && gd.data ? {{data: gd.data.map(t => ({{x: Array.from(t.x || []), y: Array.from(t.y || []),
-        name: t.name, marker: t.marker, line: t.line, dimensions: t.dimensions}})), layout: gd.layout}} : null; }}""")
 
 
 def test_every_plot_is_drawn_without_console_errors(report, page):

@@ -4,17 +4,17 @@ PostgreSQL, filled by real agents and a real standalone script; and `sweeper ui`
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from agentlib import Project, env_for, exe
-from conftest import _PG_REASON, PG_ADMIN
+from conftest import fresh_pg_database
 
 pytest.importorskip("starlette", reason="the dashboard's API tests need the ui extra: pip install 'sweeper[ui]'")
 from starlette.testclient import TestClient  # noqa: E402
@@ -46,44 +46,23 @@ sweeper.finish()
 TOKEN = "t0ken-for-tests"
 
 
-def _pg_database():
-    if _PG_REASON:
-        if os.environ.get("SWEEPER_REQUIRE_POSTGRES"):
-            pytest.fail(_PG_REASON + " (SWEEPER_REQUIRE_POSTGRES is set, as in CI)")
-        pytest.skip(_PG_REASON)
-    import psycopg
-
-    name = "sweeper_ui_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def filled(request, tmp_path_factory):
     """A store with a sweep run to its cap by a real agent and a standalone run, on each engine."""
     root = tmp_path_factory.mktemp(f"api-{request.param}") / "proj"
-    dropped = None
-    if request.param == "postgres":
-        dropped, url = _pg_database()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_pg_database()) if request.param == "postgres" else None
         p = Project(root, store=url)
-    else:
-        p = Project(root)
-    shutil.copy(BOWL, p.root / "bowl.py")
-    sid = p.sweep(SWEEP)
-    assert p.agent(sid, "--output", "none").returncode == 0
-    script = p.write("by_hand.py", STANDALONE)
-    subprocess.run([sys.executable, str(script)], cwd=p.root, env=env_for(p.store), check=True, timeout=120)
-    store = p.open()
-    client = TestClient(create_app(store, TOKEN))
-    yield p, sid, store, client
-    client.close()
-    store.dispose()
-    if dropped:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+        shutil.copy(BOWL, p.root / "bowl.py")
+        sid = p.sweep(SWEEP)
+        assert p.agent(sid, "--output", "none").returncode == 0
+        script = p.write("by_hand.py", STANDALONE)
+        subprocess.run([sys.executable, str(script)], cwd=p.root, env=env_for(p.store), check=True, timeout=120)
+        store = p.open()
+        client = TestClient(create_app(store, TOKEN))
+        yield p, sid, store, client
+        client.close()
+        store.dispose()
 
 
 def test_overview_lists_sweeps_and_projects(filled):
@@ -134,6 +113,14 @@ def test_curves_any_key_against_any_x_and_stops_at_their_band(filled):
             assert f"band {band}" in runs[rid]["stop_reason"]
             assert lines[c["stop"]]["miter"] == band
     assert any(c["stop"] is not None for c in body["runs"].values()), "hyperband stopped no run: the test saw no mark"
+
+
+def test_a_sweep_page_first_asks_for_step_and_the_metric(filled):
+    _, sid, _, client = filled
+    body = client.get(f"/api/sweeps/{sid}/curves?x=_runtime").json()
+    assert body["keys"] == ["_runtime", "loss"]
+    assert all(set(c) == {"seq", "stop", "_runtime", "loss"} for c in body["runs"].values())
+    assert client.get(f"/api/sweeps/{sid}/curves").status_code == 400
 
 
 def test_curves_are_thinned_by_the_database(filled):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from agentlib import Project, wait_for
-from uilib import Console, UiServer, launch_browser, wait_rendered
+from uilib import Console, UiServer, figure, launch_browser, wait_rendered
 
 BOWL = Path(__file__).parent.parent / "programs" / "bowl.py"
 SCRIPT_TAG = "<script>window.__xss = 1</script>"
@@ -71,13 +71,6 @@ def open_page(page, server, route="", token=True):
     page.goto((server.url if token else server.base + "/") + route)
     assert wait_rendered(page) == "yes", page.console.messages
     return page
-
-
-def figure(page, name):
-    """A drawn plotly figure's data and layout, read from the page."""
-    return page.evaluate(f"""() => {{ const gd = document.getElementById({name!r});
-        return gd && gd.data ? {{data: gd.data.map(t => ({{x: Array.from(t.x || []), y: Array.from(t.y || []),
-        name: t.name, text: t.text, type: t.type, marker: t.marker}})), layout: gd.layout}} : null; }}""")
 
 
 def test_every_page_renders_without_console_errors(dash, page):

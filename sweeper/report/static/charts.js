@@ -121,7 +121,7 @@
     var scored = rows.filter(function (r) { return isNum(r.best) && r.params[key] !== undefined; });
     if (!scored.length) return null;
     var numeric = scored.every(function (r) { return typeof r.params[key] === "number"; });
-    return {data: [{type: "scatter", mode: "markers",
+    return {data: [{type: scored.length > 2000 ? "scattergl" : "scatter", mode: "markers",
       x: scored.map(function (r) { return numeric ? r.params[key] : S.esc(short(r.params[key], 30)); }),
       y: scored.map(function (r) { return r.best; }),
       text: scored.map(function (r) { return S.esc("run " + r.id + " #" + S.text(r.number)); }),
@@ -232,8 +232,20 @@
       g.y.push(S.esc(lane(r)));
       g.t.push(S.esc("run " + r.id + (r.number ? " #" + r.number : "") + " \u00b7 " + r.state + " \u00b7 " + S.dur(end - r.started_at)));
     });
+    // Up to 2,000 runs as bars; beyond, as thick WebGL segments (10,000 SVG bars take seconds).
+    var many = timed.length > 2000;
     var data = Object.keys(byState).map(function (s) {
       var g = byState[s];
+      if (many) {
+        var xs = [], ys = [], ts = [];
+        g.base.forEach(function (b, i) {
+          xs.push(b, new Date(Date.parse(b) + g.x[i]).toISOString(), null);
+          ys.push(g.y[i], g.y[i], null);
+          ts.push(g.t[i], g.t[i], "");
+        });
+        return {type: "scattergl", mode: "lines", name: S.esc(s), x: xs, y: ys, text: ts, connectgaps: false,
+                line: {color: C.STATE[s] || "#777", width: 10}, hovertemplate: "%{text}<extra></extra>"};
+      }
       return {type: "bar", orientation: "h", name: S.esc(s), base: g.base, x: g.x, y: g.y, text: g.t,
               textposition: "none", marker: {color: C.STATE[s] || "#777", line: {color: "#fff", width: 0.5}},
               hovertemplate: "%{text}<extra></extra>"};

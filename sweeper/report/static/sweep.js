@@ -18,14 +18,27 @@
     this.picked = [];
     this.ranges = {};
     var self = this;
-    this.redraw = S.throttle(function () { self.drawData(); }, 700);
-    this.ready = S.source.get("/api/sweeps/" + encodeURIComponent(id)).then(function (d) {
+    // Charts are redrawn at most every 1 s, or three times as long as the last redraw took:
+    // at 10,000 runs a redraw costs seconds, and the table and head must not wait behind it.
+    this.chartsDue = false;
+    this.chartsBusyUntil = 0;
+    var base = "/api/sweeps/" + encodeURIComponent(id);
+    // All three asked for at once: the curves of step and the sweep's metric, before the page
+    // knows the metric's name, and the importance analysis.
+    var first = S.source.get(base + "/curves?x=_step");
+    var importance = S.source.get(base + "/importance");
+    this.ready = S.source.get(base).then(function (d) {
       self.data = d;
       // The sweep's metric, even before any run logged it; else the first key logged.
       self.y = d.metric.name || d.metric_keys[0] || null;
       d.rows.forEach(function (r) { self.rows[r.id] = r; self.order.push(r.id); });
       self.layout();
-      return Promise.all([self.loadCurves(), self.loadImportance()]);
+      var curves = d.metric.name && self.y === d.metric.name ? first.then(function (c) {
+        if (self.curvesAsked) return;  // x or y was changed meanwhile
+        self.curves = c.runs;
+        self.drawCurves();
+      }) : self.loadCurves();
+      return Promise.all([curves, self.loadImportance(importance)]);
     });
   };
   var P = S.SweepPage.prototype;
@@ -161,7 +174,24 @@
     return box;
   };
 
+  P.scheduleCharts = function () {
+    var self = this;
+    if (this.chartsDue) return;
+    this.chartsDue = true;
+    setTimeout(function () {
+      self.chartsDue = false;
+      var t0 = performance.now();
+      self.drawCharts();
+      self.chartsBusyUntil = performance.now() + Math.max(1000, 3 * (performance.now() - t0));
+    }, Math.max(0, this.chartsBusyUntil - performance.now()));
+  };
+
   P.drawData = function () {
+    this.table.setRows(this.rowList(), this.data.best ? this.data.best.id : null);
+    this.drawCharts();
+  };
+
+  P.drawCharts = function () {
     var d = this.data, rows = this.rowList(), self = this;
     var keys = new Set(d.metric_keys);
     rows.forEach(function (r) { Object.keys(r.summary).forEach(function (k) { if (C.isNum(r.summary[k])) keys.add(k); }); });
@@ -192,7 +222,6 @@
     } else {
       C.show(gd, null, d.metric.name ? "Nothing to draw yet: no run has a value of " + d.metric.name + "." : "The sweep has no metric.");
     }
-    this.table.setRows(rows, d.best ? d.best.id : null);
     this.drawFiltered();
   };
 
@@ -266,10 +295,10 @@
     });
   };
 
-  P.loadImportance = function () {
+  P.loadImportance = function (asked) {
     var self = this, div = document.getElementById("fig-importance");
     this.importanceAt = Date.now();
-    return S.source.get("/api/sweeps/" + encodeURIComponent(this.id) + "/importance").then(function (a) {
+    return (asked || S.source.get("/api/sweeps/" + encodeURIComponent(this.id) + "/importance")).then(function (a) {
       var fig = C.importance(a);
       C.show(div, fig, a.note || "Nothing to draw yet.");
       self.importanceEnded = self.data.progress.ended;
@@ -290,7 +319,8 @@
       (event.gone || []).forEach(function (id) { delete self.rows[id]; self.order = self.order.filter(function (i) { return i !== id; }); });
       if (c && c.x === self.x && c.y === self.y) Object.keys(c.runs).forEach(function (id) { self.curves[id] = c.runs[id]; });
       self.drawHead();
-      self.redraw();
+      self.table.setRows(self.rowList(), self.data.best ? self.data.best.id : null);
+      self.scheduleCharts();
       if (self.data.progress.ended !== self.importanceEnded && Date.now() - self.importanceAt > 5000) self.loadImportance();
     });
   };

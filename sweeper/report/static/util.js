@@ -128,7 +128,8 @@ S.snapshotSource = function (snap) {
       var out = null;
       if (p === "/api/sweeps/" + sweepId) out = snap.sweep;
       else if (p === "/api/sweeps/" + sweepId + "/importance") out = snap.importance;
-      else if (p === "/api/sweeps/" + sweepId + "/curves") out = pick(snap.curves, keys);
+      else if (p === "/api/sweeps/" + sweepId + "/curves") out = pick(snap.curves, keys || (url.searchParams.get("x") ?
+        [url.searchParams.get("x")].concat(snap.sweep.metric.name ? [snap.sweep.metric.name] : []) : null));
       else if (p === "/api/runs/curves") {
         var ids = (url.searchParams.get("ids") || "").split(","), all = pick(snap.curves, keys), runs = {};
         ids.forEach(function (id) { if (all.runs[id]) runs[id] = all.runs[id]; });
