@@ -12,11 +12,17 @@ crashed, NaN and silent runs) and the real `sweeper ui` is started on it. Headle
 - update: a new run and its first metric lines stored through the store's API, until the
   page shows its row (median of 5; the target is 2 s).
 
+The peer, optuna-dashboard, gets an Optuna study of the same size (peers/optuna_dashboard_study.py,
+in its own venv: `python3 -m venv benchmarks/.venvs/optuna-dashboard && benchmarks/.venvs/
+optuna-dashboard/bin/pip install optuna optuna-dashboard`), and both pages are timed the same
+way, from a cold navigation until their plots stop changing for 3 s (settled; optuna-dashboard
+stamps no moment of its own), in the same run.
+
 Then 8 real `sweeper agent` processes run programs/learning_curve.py (100 epochs, 20 metric
 lines a second each) on another sweep of the same store while its page is open, and the
 server's own CPU (utime + stime of its process) is sampled over that time.
 
-    .venv/bin/python benchmarks/ui_scale.py [--sizes 1000x100,10000x10] [--agents 8] [--seconds 30]
+    .venv/bin/python benchmarks/ui_scale.py [--sizes 1000x100,10000x10] [--agents 8] [--seconds 30] [--no-peer]
 """
 
 from __future__ import annotations
@@ -87,6 +93,66 @@ def open_cold(browser, url: str) -> dict:
     return {"page": page, "context": context, **facts}
 
 
+SIGNATURE = """() => [document.querySelectorAll('.main-svg').length, document.querySelectorAll('.point').length,
+                       document.querySelectorAll('canvas').length, document.querySelectorAll('tr').length]"""
+
+
+def settled_s(browser, url: str, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
+    """Seconds from a cold navigation until the page's plots stop changing (counted as plotly
+    draws them: SVG plots, points, WebGL canvases, table rows) for quiet_s: the same measure for
+    sweeper's page and for a peer's, which stamps no moment of its own."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url)
+    last, changed = None, t0
+    while time.perf_counter() - t0 < limit_s:
+        sig = page.evaluate(SIGNATURE)
+        now = time.perf_counter()
+        if sig != last:
+            last, changed = sig, now
+        elif sig[0] and now - changed >= quiet_s:
+            break
+        page.wait_for_timeout(100)
+    context.close()
+    return changed - t0
+
+
+def optuna_dashboard(browser, runs: int, lines: int) -> dict | None:
+    """optuna-dashboard on an Optuna study of the same size (benchmarks/peers/optuna_dashboard_study.py),
+    in its own venv: benchmarks/.venvs/optuna-dashboard (pip install optuna optuna-dashboard)."""
+    venv = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".venvs", "optuna-dashboard", "bin")
+    if not os.path.exists(os.path.join(venv, "optuna-dashboard")):
+        print("no peer: benchmarks/.venvs/optuna-dashboard is missing", file=sys.stderr)
+        return None
+    d = scratch("optuna-dashboard")
+    storage = f"sqlite:///{d / 'optuna.db'}"
+    here = os.path.dirname(os.path.abspath(__file__))
+    study = subprocess.run([os.path.join(venv, "python"), os.path.join(here, "peers", "optuna_dashboard_study.py"),
+                            storage, str(runs), str(lines)], capture_output=True, text=True, check=True).stdout.split()[-1]
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([os.path.join(venv, "optuna-dashboard"), storage, "--port", str(port), "--quiet"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        import urllib.request
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        return {"settled_s": settled_s(browser, f"http://127.0.0.1:{port}/dashboard/studies/{study}")}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def update_latency(page, store_path: str, sid: str, repeat: int = 5) -> list[float]:
     """Seconds from a new run's first metric lines being stored to its row on the page."""
     from sweeper.store import open_store
@@ -130,6 +196,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000x100,10000x10")
     ap.add_argument("--agents", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--no-peer", dest="peer", action="store_false",
+                    help="skip optuna-dashboard (the peer, from benchmarks/.venvs/optuna-dashboard)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -158,6 +226,12 @@ def main() -> None:
                        "update_s_median": statistics.median(latency), "update_s_max": max(latency),
                        "errors": view["errors"]}
                 view["context"].close()
+                # The same measure for sweeper and its peer: until the plots stop changing.
+                row["settled_s"] = settled_s(browser, f"{base}/#/sweep/{sid}")
+                peer = optuna_dashboard(browser, runs, lines) if args.peer else None
+                if peer:
+                    row["optuna_dashboard_settled_s"] = peer["settled_s"]
+                    row["ratio_vs_optuna_dashboard"] = row["settled_s"] / peer["settled_s"]
                 if i == 0 and args.agents:
                     run = agents_cpu(browser, base, d, store, args.agents, args.seconds)
                     cpu0, t0 = cpu_of(server.pid), time.perf_counter()

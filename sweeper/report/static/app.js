@@ -75,6 +75,7 @@
 
   function go() {
     current = route();
+    S.page = current.page;  // for a console, and for tests
     var ready = current.page.ready || Promise.resolve();
     ready.then(function () {
       stamp();
