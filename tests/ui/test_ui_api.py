@@ -180,6 +180,32 @@ def test_live_head_and_changed_rows(filled):
     assert store.change_mark() == mark  # nothing changed: the same mark
 
 
+def test_events_name_the_runs_that_changed(filled):
+    """The live path on each engine: a metric line stored for a run -> a `change` event naming it."""
+    import json
+    import threading
+
+    p, sid, store, _ = filled
+    app = create_app(store, TOKEN, poll_s=0.1)
+    with TestClient(app) as client, client.stream("GET", f"/api/events?sweep={sid}") as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "event: hello"
+        run = store.runs(sid)[0]
+
+        def write():
+            # A line the tailer would store: the run's count of lines moves with it.
+            store.update_run(run["id"], n_lines=run["n_lines"] + 1)
+
+        threading.Timer(0.3, write).start()
+        for line in lines:
+            if line.startswith("data:") and '"runs"' in line:
+                event = json.loads(line[5:])
+                if event["runs"]:
+                    break
+    store.update_run(run["id"], n_lines=run["n_lines"])  # as it was, for the other tests
+    assert event["runs"] == [run["id"]] and event["gone"] == []
+
+
 def test_errors_are_json_with_a_status(filled):
     _, sid, _, client = filled
     for path, status in ((f"/api/sweeps/zzzzzzzz", 404), ("/api/sweeps/NOT-AN-ID", 404), ("/api/runs/zzzzzzzz", 404),
