@@ -9,6 +9,7 @@ import threading
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -16,8 +17,12 @@ from starlette.routing import Route
 from . import api, assets, live
 
 
-def create_app(store, token: str | None = None, poll_s: float = live.POLL_S) -> Starlette:
-    """The app over `store`; control actions need `token` (None: nobody may control)."""
+def create_app(store, token: str | None = None, poll_s: float = live.POLL_S, hosts=None) -> Starlette:
+    """The app over `store`; control actions need `token` (None: nobody may control).
+
+    hosts: the Host headers it answers (None: any). A server on 127.0.0.1 answers only
+    127.0.0.1 and localhost, so a web page whose domain is re-pointed at 127.0.0.1 (DNS
+    rebinding) cannot read the store through the visitor's browser."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -51,7 +56,8 @@ def create_app(store, token: str | None = None, poll_s: float = live.POLL_S) -> 
         return PlainTextResponse(exc.detail, status_code=exc.status_code)
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_here},
-                    middleware=[Middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)])
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts or ["*"])),
+                                Middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)])
     app.state.store = store
     app.state.token = token
     app.state.watcher = live.Watcher(store, poll_s)

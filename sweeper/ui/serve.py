@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: a free one). OSError when it cannot be had."""
@@ -33,7 +35,8 @@ def serve(store, sock: socket.socket, token: str | None, announce) -> None:
     from .app import create_app
 
     host, port = sock.getsockname()[:2]
-    app = create_app(store, token)
+    local = host in LOOPBACK
+    app = create_app(store, token, hosts=["127.0.0.1", "localhost", "::1", "[::1]"] if local else None)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1,
                             lifespan="on")
     announce(url_of(host, port, token))

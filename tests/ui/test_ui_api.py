@@ -242,6 +242,14 @@ def test_a_dashboard_without_a_token_controls_nothing(filled):
         assert client.post(f"/api/sweeps/{sid}/stop", headers={"X-Sweeper-Token": ""}).status_code == 403
 
 
+def test_a_loopback_server_answers_only_loopback_names(filled):
+    """DNS rebinding: a page at evil.example re-pointed at 127.0.0.1 sends Host: evil.example."""
+    _, _, store, _ = filled
+    with TestClient(create_app(store, TOKEN, hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/overview").status_code == 200
+        assert c.get("/api/overview", headers={"Host": "evil.example:8765"}).status_code == 400
+
+
 def test_pages_and_files_are_served(filled):
     _, _, _, client = filled
     page = client.get("/")
