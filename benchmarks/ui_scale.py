@@ -98,9 +98,10 @@ SIGNATURE = """() => [document.querySelectorAll('.main-svg').length, document.qu
 
 
 def settled_s(browser, url: str, quiet_s: float = 3.0, limit_s: float = 300.0) -> float:
-    """Seconds from a cold navigation until the page's plots stop changing (counted as plotly
-    draws them: SVG plots, points, WebGL canvases, table rows) for quiet_s: the same measure for
-    sweeper's page and for a peer's, which stamps no moment of its own."""
+    """Seconds from a cold navigation until the page's plots have data (SVG points or WebGL
+    canvases) and then stop changing (SVG plots, points, canvases, table rows) for quiet_s: the
+    same measure for sweeper's page and for a peer's, which stamps no moment of its own. (Both
+    pages first show empty plots while their data loads: those do not count.)"""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     t0 = time.perf_counter()
@@ -111,7 +112,7 @@ def settled_s(browser, url: str, quiet_s: float = 3.0, limit_s: float = 300.0) -
         now = time.perf_counter()
         if sig != last:
             last, changed = sig, now
-        elif sig[0] and now - changed >= quiet_s:
+        elif (sig[1] or sig[2]) and now - changed >= quiet_s:  # data drawn (points or WebGL), then quiet
             break
         page.wait_for_timeout(100)
     context.close()
