@@ -53,9 +53,7 @@ def columns(lines: list[dict], rows: list[dict], metric: str | None, keys=None) 
     each started and which hyperband band stopped it)."""
     by_id = {r["id"]: r for r in rows}
     wanted = None if keys is None else [k for k in dict.fromkeys(keys)]
-    # The sweep metric's finite value and the `_step` column are stored beside each line: when
-    # they are all that is asked for, no line's JSON is parsed.
-    cheap = wanted is not None and set(wanted) <= {"_line", "_runtime", "_step", metric}
+    cheap = is_cheap(wanted, metric)
     out: dict = {}
     for mr in lines:
         rid = mr["run_id"]
@@ -90,6 +88,13 @@ def columns(lines: list[dict], rows: list[dict], metric: str | None, keys=None) 
     return out
 
 
+def is_cheap(keys, metric: str | None) -> bool:
+    """Whether the columns stored beside each line (the sweep metric's finite value, `_step`,
+    the time) are all that `keys` need: then no line's JSON is read or parsed, except those
+    without a `_step`."""
+    return keys is not None and set(keys) <= {"_line", "_runtime", "_step", metric}
+
+
 def _values(mr: dict, data: dict | None, metric: str | None, started: float | None) -> dict:
     values = {"_line": mr["seq"]}
     if mr["ts"] is not None and started is not None:
@@ -113,7 +118,7 @@ def sweep_curves(store, sweep_id: str, rows: list[dict], metric: str | None, key
     """Every live run's curves of a sweep, about `total` lines in all."""
     n = sum(1 for r in rows if r["n_lines"])
     budget = per_run_budget(n, total)
-    lines = store.thinned_lines(budget, sweep_id=sweep_id)
+    lines = store.thinned_lines(budget, sweep_id=sweep_id, data=not is_cheap(keys, metric))
     return {"per_run": budget, "runs": columns(lines, rows, metric, keys)}
 
 
@@ -122,5 +127,5 @@ def run_curves(store, rows: list[dict], metric: str | None, keys=None, total: in
     """Curves of some runs (a run page, the compare view, the runs that changed on a live page)."""
     n = sum(1 for r in rows if r["n_lines"])
     budget = min(per_run_max, per_run_budget(n, total))
-    lines = store.thinned_lines(budget, run_ids=[r["id"] for r in rows])
+    lines = store.thinned_lines(budget, run_ids=[r["id"] for r in rows], data=not is_cheap(keys, metric))
     return {"per_run": budget, "runs": columns(lines, rows, metric, keys)}

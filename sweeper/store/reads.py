@@ -29,7 +29,7 @@ _RUN_MARKS = ("SELECT id, state, n_lines, ended_at, name FROM runs WHERE sweep_i
 # lines; integer arithmetic in place of `%`, which psycopg would read as a placeholder.
 _STRIDE = "(CASE WHEN r.n_lines > :budget THEN (r.n_lines + :budget - 1) / :budget ELSE 1 END)"
 _THINNED = (
-    "SELECT m.run_id, m.seq, m.step, m.ts, m.data, m.mval, m.miter FROM metrics m "
+    "SELECT m.run_id, m.seq, m.step, m.ts, {data} AS data, m.mval, m.miter FROM metrics m "
     "JOIN runs r ON r.id = m.run_id WHERE {where} AND ("
     f"m.seq - (m.seq / {_STRIDE}) * {_STRIDE} = 0 OR m.seq >= r.n_lines - 1 "
     "OR (r.band IS NOT NULL AND m.miter = r.band)) ORDER BY m.run_id, m.seq")
@@ -104,21 +104,24 @@ class ReadsMixin:
 
         return self._tx(fn, write=False)
 
-    def thinned_lines(self, budget: int, sweep_id: str | None = None, run_ids=None) -> list[dict]:
+    def thinned_lines(self, budget: int, sweep_id: str | None = None, run_ids=None, data: bool = True) -> list[dict]:
         """Metric lines of a sweep's live runs (or of `run_ids`), about `budget` per run, in
         (run, seq) order: every line of a run with fewer, else every k-th, the last, and the
-        line where hyperband stopped the run."""
+        line where hyperband stopped the run. data=False: a line's JSON text only where it has
+        no `_step` (the curves of step and the sweep metric need nothing else: most of the bytes)."""
         from sqlalchemy import bindparam, text
 
+        column = "m.data" if data else "CASE WHEN m.step IS NULL THEN m.data END"
         params: dict = {"budget": max(1, int(budget))}
         if run_ids is not None:
             ids = list(dict.fromkeys(run_ids))
             if not ids:
                 return []
-            statement = text(_THINNED.format(where="r.id IN :ids")).bindparams(bindparam("ids", expanding=True))
+            statement = text(_THINNED.format(data=column, where="r.id IN :ids")).bindparams(
+                bindparam("ids", expanding=True))
             params["ids"] = ids
         else:
-            statement = text(_THINNED.format(where="r.sweep_id = :sweep AND NOT r.superseded"))
+            statement = text(_THINNED.format(data=column, where="r.sweep_id = :sweep AND NOT r.superseded"))
             params["sweep"] = sweep_id
 
         def fn(conn):

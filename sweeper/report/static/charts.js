@@ -117,18 +117,24 @@
   };
 
   /* The metric against each parameter, one small plot per parameter. */
+  /* At most SLICE_POINTS runs per slice (every k-th), in SVG: a WebGL plot per parameter would
+     pass the browser's limit of live WebGL contexts (about 16 a page) on a sweep of many parameters. */
+  var SLICE_POINTS = 2000;
   C.slice = function (rows, key, metric, space) {
     var scored = rows.filter(function (r) { return isNum(r.best) && r.params[key] !== undefined; });
     if (!scored.length) return null;
+    var every = Math.ceil(scored.length / SLICE_POINTS), n = scored.length;
+    if (every > 1) scored = scored.filter(function (_, i) { return i % every === 0; });
     var numeric = scored.every(function (r) { return typeof r.params[key] === "number"; });
-    return {data: [{type: scored.length > 2000 ? "scattergl" : "scatter", mode: "markers",
+    return {data: [{type: "scatter", mode: "markers",
       x: scored.map(function (r) { return numeric ? r.params[key] : S.esc(short(r.params[key], 30)); }),
       y: scored.map(function (r) { return r.best; }),
       text: scored.map(function (r) { return S.esc("run " + r.id + " #" + S.text(r.number)); }),
       marker: {size: 6, opacity: 0.75, color: scored.map(function (r) { return C.STATE[r.state] || "#777"; })},
       hovertemplate: "%{text}<br>" + S.esc(key) + " %{x}<br>%{y:.6g}<extra></extra>"}],
       layout: {height: 260, margin: {l: 55, r: 10, t: 10, b: 45}, showlegend: false,
-               xaxis: {title: {text: S.esc(key)}, type: numeric ? (C.logScaled(space, key) ? "log" : "linear") : "category"},
+               xaxis: {title: {text: S.esc(key) + (every > 1 ? " (1 run in " + every + " of " + n + ")" : "")},
+                       type: numeric ? (C.logScaled(space, key) ? "log" : "linear") : "category"},
                yaxis: {title: {text: S.esc(metric.name)}}}};
   };
 
