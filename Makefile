@@ -54,10 +54,15 @@ bench: install bench-peers
 # The peers compared against, each in a virtualenv of its own (W&B's sweeps needs numpy<2).
 PEERS := benchmarks/.venvs
 .PHONY: bench-peers
-bench-peers: $(PEERS)/optuna/.installed $(PEERS)/wandb/.installed
+bench-peers: $(PEERS)/optuna/.installed $(PEERS)/wandb/.installed $(PEERS)/optuna-dashboard/.installed
 $(PEERS)/optuna/.installed:
 	$(PYTHON) -m venv $(PEERS)/optuna
 	$(PEERS)/optuna/bin/pip install -q optuna torch==2.13.0 scipy greenlet
+	touch $@
+# The dashboard's peer (benchmarks/ui_scale.py): optuna-dashboard, without torch.
+$(PEERS)/optuna-dashboard/.installed:
+	$(PYTHON) -m venv $(PEERS)/optuna-dashboard
+	$(PEERS)/optuna-dashboard/bin/pip install -q optuna optuna-dashboard
 	touch $@
 $(PEERS)/wandb/.installed:
 	$(PYTHON) -m venv $(PEERS)/wandb

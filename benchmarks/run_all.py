@@ -32,6 +32,7 @@ LONG = [
     ("Bayes search quality", ["search_quality.py", "--jobs", "2"]),
     ("Compute saved by hyperband", ["hyperband_savings.py", "10", "200", "2"]),
     ("Report at 1,000 runs x 100 lines", ["report_scale.py", "1000", "100"]),
+    ("Dashboard at 1,000 x 100 and 10,000 runs", ["ui_scale.py"]),
     ("CNN time per epoch", ["cnn_epoch.py"]),
 ]
 

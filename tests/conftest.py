@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,9 +32,10 @@ def _pg_available() -> str | None:
 _PG_REASON = _pg_available()
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+@contextlib.contextmanager
+def fresh_pg_database():
+    """The URL of a fresh, empty PostgreSQL database, dropped on exit (skips, or fails under
+    SWEEPER_REQUIRE_POSTGRES, when no server answers). For fixtures of any scope."""
     if _PG_REASON:
         if os.environ.get("SWEEPER_REQUIRE_POSTGRES"):
             pytest.fail(_PG_REASON + " (SWEEPER_REQUIRE_POSTGRES is set, as in CI)")
@@ -44,9 +46,18 @@ def pg_url():
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -9,6 +9,7 @@ command module imports `common` and never this module, so nothing here can form 
     control.py      pause, resume, stop, cancel       lifecycle.py enqueue, rerun, delete
     run.py          show, edit (one run)                compare.py compare
     status.py       status, best, logs     results.py runs, export, importance, report
+    ui.py           ui (the dashboard)
     render.py       tables for people      status_view.py  the status page and --watch
 """
 
@@ -43,6 +44,7 @@ COMMANDS = {
     "compare": "compare:compare",
     "report": "results:report",
     "delete": "lifecycle:delete",
+    "ui": "ui:ui",
 }
 
 

@@ -223,19 +223,21 @@ def report(sweep_ref, out_path, store_url):
     """Write one self-contained HTML report of the sweep; it opens offline, in any browser.
 
     \b
-    Parallel coordinates of every parameter and the metric (drag on an axis to filter, the
-    runs table follows), parameter importance and correlation, every run's metric curve
-    (early-terminated runs marked), the best value so far over run order, and the runs
-    table sorted by the metric with the best run highlighted. plotly.js is embedded
-    (about 5 MB), so no network is needed. Works while the sweep runs: run it again to
-    refresh.
+    The dashboard's sweep page (`sweeper ui`) as one file, a snapshot of the store: progress
+    and the best run, parallel coordinates (drag on an axis to filter: the other views and
+    the runs table follow), importance and correlation, slice plots, every run's curves of
+    any logged key against any x (step, epoch or any logged key, wall time; hyperband's
+    stops marked), best so far, a timeline per machine and GPU, the runs table (sort,
+    filter, select, compare) and the sweep's configuration. plotly.js is embedded (about
+    5 MB), so no network is needed. Works while the sweep runs: run it again to refresh,
+    or watch it live with `sweeper ui`.
 
     \b
     Example:
       sweeper report abcd1234
       sweeper report abcd1234 -o results/sweep.html && xdg-open results/sweep.html
     """
-    from ..report.page import build
+    from ..report.snapshot import build
 
     store = open_store(store_url)
     sweep = get_sweep(store, sweep_ref)

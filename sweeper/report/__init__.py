@@ -1,6 +1,10 @@
-"""`sweeper report`: one self-contained HTML file about a sweep, that opens offline.
+"""The pages: one HTML shell and a page script that draws sweeps, runs and comparisons from
+data (sweeper/results/views.py), for both renderings: `sweeper ui` serves them live, and
+`sweeper report` writes a sweep's page as one offline file.
 
-    page.py      the page: gather from the store, fill template.html
-    figures.py   the plotly figures
-    escape.py    every value from a sweep shown as text, in HTML and in plotly
+    shell.py      the HTML page: style and scripts linked (dashboard) or inline (report)
+    snapshot.py   `sweeper report`: the sweep page's data and curves, inline, offline
+    escape.py     text for HTML and for plotly, JSON safe inside <script>
+    static/       the page script (util, charts, table, views, sweep, app .js), its style (app.css):
+                  hand-written, no build step; plotly.js comes from the installed plotly package
 """

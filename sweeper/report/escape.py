@@ -1,24 +1,15 @@
-"""Escaping for the report: every string from a sweep reaches the page as text, never markup."""
+"""Escaping for the pages' HTML shell. Values from a sweep never reach the HTML itself: the page
+script shows them as text (and HTML-escapes what it gives plotly, report/static/util.js S.esc);
+what Python writes into the shell is the title, escaped, and the data, as JSON safe in <script>."""
 
 from __future__ import annotations
 
 import html
-import json
 
 
 def esc(value) -> str:
-    """Text for HTML and for plotly (which renders <b>, <br> ... in text): shown as written."""
-    return html.escape(text_of(value), quote=True)
-
-
-def text_of(value) -> str:
-    if isinstance(value, str):
-        return value
-    from ..results.format import number
-
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return number(value)
-    return json.dumps(value, default=str) if isinstance(value, (list, dict)) else str(value)
+    """Text for HTML, shown as written."""
+    return html.escape(str(value), quote=True)
 
 
 def script_json(obj_json: str) -> str:

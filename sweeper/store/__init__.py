@@ -10,6 +10,8 @@ Agents coordinate through it alone; one `Store` serves both engines (SQLAlchemy 
     revisions.py a sweep's file over its life (--update), and the prior runs it learns from
     edits.py     names, tags, notes; stopping one run; deleting runs and sweeps
     runs.py      a run's updates and end, its metric lines, reads
+    reads.py     what the pages read, aggregated and thinned by the database
+    control.py   a user's moves of a sweep (pause, resume, stop, cancel) and the states they need
     tables.py    the tables; migrate.py: schema versions; location.py: where the store is
 
 What readers may assume while agents write: every method is one transaction, so a read
@@ -28,6 +30,7 @@ from .errors import NoStore, NotFound, Refused, StoreError, StoreUnavailable
 from .leases import HEARTBEAT_TIMEOUT, LeaseLost, LeasesMixin
 from .edits import EditsMixin
 from .queue import QueueMixin
+from .reads import ReadsMixin
 from .revisions import RevisionsMixin
 from .runs import RunsMixin
 from .sweeps import SweepsMixin
@@ -36,7 +39,8 @@ __all__ = ["Store", "open_store", "LeaseLost", "NoStore", "NotFound", "Refused",
            "SWEEP_STATES", "RERUN", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
 
 
-class Store(SweepsMixin, RevisionsMixin, LeasesMixin, ClaimsMixin, QueueMixin, EditsMixin, RunsMixin, StoreBase):
+class Store(SweepsMixin, RevisionsMixin, LeasesMixin, ClaimsMixin, QueueMixin, EditsMixin, RunsMixin, ReadsMixin,
+            StoreBase):
     """One store, SQLite or PostgreSQL. Methods raise StoreError (with a message for the user),
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 

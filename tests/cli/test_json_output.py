@@ -27,8 +27,9 @@ READS = {
 def test_every_command_that_reads_takes_json():
     from sweeper.cli import COMMANDS, cli
 
+    # ui serves the dashboard: its JSON is its HTTP API (tests/ui/test_ui_api.py).
     writers = {"sweep", "agent", "pause", "resume", "stop", "cancel", "rerun", "edit", "delete", "export", "report",
-               "enqueue"}
+               "enqueue", "ui"}
     for name in COMMANDS:
         options = {o for p in cli.get_command(None, name).params for o in getattr(p, "opts", [])}
         if name not in writers or name in READS:

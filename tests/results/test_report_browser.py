@@ -1,28 +1,29 @@
-"""The HTML report in a real browser: headless Chromium draws every plot, with no console errors.
+"""The HTML report (`sweeper report`: the dashboard's sweep page as one offline file) in a real
+browser: Playwright driving the system's Chromium, the file opened from disk with every
+network request refused. Every plot is drawn with no console errors; choosing x and y,
+brushing and sorting work offline; the report's fixes hold (curves of any key against any x,
+hyperband's marks at their band, correlation coloured by the goal, a colour bar, the project,
+an unnamed sweep's ID said once).
 
-Needs Chromium (Debian: apt-get install chromium). Without it these tests skip with the
-reason, except when SWEEPER_REQUIRE_BROWSER=1 (as in CI), where they fail instead.
+Without Chromium or Playwright these tests skip with the reason, except when
+SWEEPER_REQUIRE_BROWSER=1 (as in CI), where they fail instead.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
 from agentlib import Project
+from uilib import Console, figure, launch_browser, wait_rendered
 
 BOWL = Path(__file__).parent.parent / "programs" / "bowl.py"
 HOSTILE = "<script>alert(1)</script>"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 SWEEP = f"""
 name: browser <b>check</b>
+project: reports
 program: bowl.py
 method: random
 metric: {{name: loss, goal: minimize}}
@@ -36,86 +37,91 @@ parameters:
   opt: {{values: [adam, sgd, "{HOSTILE}"]}}
   sched: {{parameters: {{lr: {{distribution: log_uniform_values, min: 0.0001, max: 0.1}}}}}}
 """
-
-
-def find_browser() -> str:
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    reason = f"no Chromium found (looked for {', '.join(BROWSERS)}); apt-get install chromium"
-    if os.environ.get("SWEEPER_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + " (SWEEPER_REQUIRE_BROWSER=1, as in CI)")
-    print(f"SKIP: {reason}")
-    pytest.skip(reason)
-
-
-def chromium(browser: str, tmp: Path, page: Path, *mode: str, timeout: int = 90) -> subprocess.CompletedProcess:
-    """One headless run on a fresh profile. Software WebGL (SwiftShader) is opted into, as
-    parallel coordinates need WebGL and a CI machine has no GPU."""
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--enable-unsafe-swiftshader", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-            "--hide-scrollbars", "--virtual-time-budget=20000", *mode, page.as_uri()]
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
-
-
-def console_errors(stderr: str) -> list[str]:
-    """Console messages of the page, less the GPU driver's performance notes about software GL."""
-    lines = [line for line in stderr.splitlines() if ":CONSOLE" in line]
-    return [line for line in lines if "GL Driver Message" not in line]
-
-
-def figure_html(dom: str, name: str) -> str:
-    start = dom.index(f'id="fig-{name}"')
-    end = dom.find("<section", start)
-    return dom[start:end if end != -1 else len(dom)]
-
-
-def png_is_drawn(path: Path) -> bool:
-    """True if the PNG has real content: many colours, not one flat background."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat = 8, b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    return len(set(raw)) > 64 and sum(1 for b in raw[::97] if b != 0xFF) > len(raw[::97]) * 0.02
+# No name, a metric to maximize: acc = 1 - loss falls as x rises (x >= 0.3).
+MAXIMIZE = """
+program: bowl.py
+method: grid
+metric: {name: acc, goal: maximize}
+parameters:
+  x: {values: [0.3, 0.45, 0.6, 0.75, 0.9, 1.0]}
+  lines: {value: 3}
+"""
 
 
 @pytest.fixture(scope="module")
 def browser():
-    return find_browser()
+    pw, b = launch_browser()
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # Offline: a report that fetched anything (a CDN, the dashboard's API) would fail here.
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    pg = context.new_page()
+    pg.console = Console(pg)
+    yield pg
+    context.close()
+
+
+def make_report(root: Path, text: str, run: bool = True) -> tuple[Project, str, Path]:
+    p = Project(root)
+    shutil.copy(BOWL, p.root / "bowl.py")
+    sid = p.sweep(text)
+    if run:
+        assert p.agent(sid, "--output", "none", "--grace", "2").returncode == 0
+    out = p.root / "report.html"
+    p.cli("report", sid, "-o", out, check=True)
+    return p, sid, out
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    p = Project(tmp_path_factory.mktemp("browser") / "proj")
-    shutil.copy(BOWL, p.root / "bowl.py")
-    sid = p.sweep(SWEEP)
-    assert p.agent(sid, "--output", "none", "--grace", "2").returncode == 0
-    out = p.root / "report.html"
-    p.cli("report", sid, "-o", out, check=True)
-    return out
+def report(tmp_path_factory):
+    return make_report(tmp_path_factory.mktemp("browser") / "proj", SWEEP)
 
 
-def test_every_plot_is_drawn_without_console_errors(browser, report, tmp_path):
-    proc = chromium(browser, tmp_path, report, "--dump-dom")
-    dom = proc.stdout
-    assert 'data-rendered="yes"' in dom, f"the page did not finish drawing:\n{proc.stderr[-3000:]}"
-    assert console_errors(proc.stderr) == []
-    for name in ("parcoords", "importance", "curves", "bestsofar"):
-        assert 'class="main-svg"' in figure_html(dom, name), f"{name} was not drawn"
-    # Parallel coordinates: an axis per searched parameter and the metric, the hostile value as text.
-    par = figure_html(dom, "parcoords")
-    assert par.count('class="axis-title"') == 5
-    assert "alert(1)" in par
-    # Nothing from the sweep became markup: the only <script> elements are the report's own three.
-    assert len(re.findall(r"<script\b", dom)) == 3
-    assert "<b>check</b>" not in dom and "&lt;b&gt;check&lt;/b&gt;" in dom
+def open_report(page, path: Path):
+    page.goto(path.as_uri())
+    assert wait_rendered(page) == "yes", page.console.messages
+    return page
+
+
+def test_every_plot_is_drawn_without_console_errors(report, page):
+    _, _, path = report
+    open_report(page, path)
+    for name in ("fig-parcoords", "fig-importance", "fig-curves", "fig-bestsofar", "fig-timeline", "slice-0"):
+        assert page.locator(f"#{name} .main-svg").count() > 0, f"{name} was not drawn"
+    assert page.console.errors() == []
+    # An axis per searched parameter and the metric, and a colour bar for the metric.
+    assert page.locator("#fig-parcoords .axis-title").count() == 5
+    assert figure(page, "fig-parcoords")["data"][0]["line"]["showscale"] is True
+    assert page.locator("#fig-parcoords .colorbar").count() == 1
+    # Nothing from the sweep became markup; the title and the hostile value read as written.
+    assert page.evaluate("() => document.querySelectorAll('script').length") == 8  # data, plotly.js, 6 of ours
+    assert page.inner_text("h1#title").startswith("browser <b>check</b>")
+    assert HOSTILE in page.eval_on_selector_all("#runs td", "tds => tds.map(t => t.textContent)")
+    assert page.console.dialogs == []
+
+
+def test_the_header_shows_the_project_and_an_unnamed_sweep_s_id_once(report, page, tmp_path):
+    _, _, path = report
+    open_report(page, path)
+    assert "in project reports" in page.inner_text("#facts")
+    _, sid, other = make_report(tmp_path / "unnamed", MAXIMIZE)
+    open_report(page, other)
+    assert page.inner_text("h1#title") == f"sweep {sid}"
+    assert "(no project)" in page.inner_text("#facts")
+
+
+def test_correlation_is_coloured_by_the_goal(tmp_path, page):
+    """acc (maximize) falls as x rises: a worse metric, so red, where the old report had green."""
+    _, _, path = make_report(tmp_path / "max", MAXIMIZE)
+    open_report(page, path)
+    corr = figure(page, "fig-importance")["data"][1]
+    assert corr["x"][0] < 0 and corr["marker"]["color"] == ["#d1495b"]
 
 
 ODD_SWEEPS = {
@@ -147,58 +153,58 @@ parameters:
 
 
 @pytest.mark.parametrize("kind", sorted(ODD_SWEEPS))
-def test_odd_sweeps_render_without_errors(browser, kind, tmp_path):
-    p = Project(tmp_path / "proj")
-    shutil.copy(BOWL, p.root / "bowl.py")
+def test_odd_sweeps_render_without_errors(kind, tmp_path, page):
     text, run_it = ODD_SWEEPS[kind]
-    sid = p.sweep(text)
-    if run_it:
-        assert p.agent(sid, "--output", "none").returncode == 0
-    page = p.root / "report.html"
-    p.cli("report", sid, "-o", page, check=True)
-    proc = chromium(browser, tmp_path, page, "--dump-dom")
-    assert 'data-rendered="yes"' in proc.stdout, proc.stderr[-3000:]
-    assert console_errors(proc.stderr) == []
+    _, _, path = make_report(tmp_path / "proj", text, run=run_it)
+    open_report(page, path)
+    assert page.console.errors() == []
+    if kind == "empty":
+        assert "Nothing to draw yet" in page.inner_text("#fig-curves")
 
 
-def test_brushing_filters_the_runs_table(browser, report, tmp_path):
-    """Set a range on the x axis as a brush would; the runs table keeps only the runs inside."""
-    page = report.read_text()
-    data_runs = re.findall(r"<tr data-run='(\w+)'", page)
-    brush = """<script>
-var timer = setInterval(function () {
-  if (document.body.getAttribute("data-rendered") !== "yes") return;
-  clearInterval(timer);
-  Plotly.restyle("fig-parcoords", {"dimensions[2].constraintrange": [[0.3, 0.6]]}).then(function () {
-    document.body.setAttribute("data-brushed", "yes");
-  });
-}, 50);
-</script></body>"""
-    brushed = tmp_path / "brushed.html"
-    brushed.write_text(page.replace("</body>", brush))
-    proc = chromium(browser, tmp_path, brushed, "--dump-dom")
-    dom = proc.stdout
-    assert 'data-brushed="yes"' in dom, proc.stderr[-3000:]
-    hidden = set(re.findall(r'<tr data-run="(\w+)"[^>]*style="display: none;"', dom))
-    shown = set(data_runs) - hidden
-    import json
-    data = json.loads(re.search(r'id="sweeper-data">(.*?)</script>', page, re.DOTALL).group(1))
-    xs = dict(zip(data["parcoordsRuns"], data["parcoords"]["data"][0]["dimensions"][2]["values"]))
+def test_brushing_filters_the_runs_table(report, page):
+    p, sid, path = report
+    open_report(page, path)
+    xs = {r["id"]: r["params"]["x"] for r in p.open().runs(sid) if r["best_value"] is not None}
+    page.evaluate("() => Plotly.restyle('fig-parcoords', {'dimensions[2].constraintrange': [[0.3, 0.6]]})")
+    page.wait_for_function("() => document.querySelector('.filterinfo').textContent.includes('brush')")
+    shown = set(page.eval_on_selector_all("#runs tbody tr", "trs => trs.map(t => t.dataset.run)"))
+    assert figure(page, "fig-parcoords")["data"][0]["dimensions"][2]["label"] == "x"
     assert shown == {rid for rid, x in xs.items() if 0.3 <= x <= 0.6}
-    assert hidden, "the brush hid no run: pick a narrower range"
-    assert f"{len(shown)} of {len(data_runs)} runs" in dom
+    assert 0 < len(shown) < 10, "pick a range that keeps some runs and drops others"
 
 
-def test_screenshot_is_not_blank(browser, report, tmp_path):
-    shot = tmp_path / "report.png"
-    proc = chromium(browser, tmp_path, report, f"--screenshot={shot}", "--window-size=1400,2600")
-    assert shot.exists(), proc.stderr[-3000:]
-    assert png_is_drawn(shot)
+def test_offline_curves_against_any_x_and_any_key(report, page):
+    p, sid, path = report
+    open_report(page, path)
+    page.select_option("select.yaxis", "val.loss")
+    page.select_option("select.xaxis", "_line")
+    page.wait_for_function("() => document.getElementById('fig-curves').layout.xaxis.title.text === 'line number'")
+    assert figure(page, "fig-curves")["layout"]["yaxis"]["title"]["text"] == "val.loss"
+    # Hyperband's marks: at the line of the band that stopped each run (line number = band - 1).
+    stopped = [r for r in p.open().runs(sid) if r["band"] is not None]
+    marks = next((t for t in figure(page, "fig-curves")["data"] if t["name"] == "stopped by hyperband here"), None)
+    assert stopped and marks is not None
+    assert sorted(marks["x"]) == sorted(r["band"] - 1 for r in stopped)
+    assert page.console.errors() == []
 
 
-def test_a_broken_page_is_caught(browser, tmp_path):
+def test_sorting_and_one_numbering(report, page):
+    p, sid, path = report
+    open_report(page, path)
+    heads = page.eval_on_selector_all("#runs thead th", "ths => ths.map(t => t.textContent)")
+    assert heads[1] == "#" and heads.count("#") == 1  # the claim number; no second "rank" numbering
+    page.click("#runs th[data-key='number']")
+    numbers = page.eval_on_selector_all("#runs tbody td:nth-child(2)", "tds => tds.map(t => Number(t.textContent))")
+    assert numbers == sorted(numbers) == list(range(1, 11))
+    notes = page.eval_on_selector_all("#runs tbody td:last-child", "tds => tds.map(t => [t.textContent, t.title])")
+    assert any(text.startswith("early terminated") and title == text for text, title in notes)
+
+
+def test_a_broken_page_is_caught(page, tmp_path):
     """The checks above can fail: a page that throws shows up as a console error."""
-    page = tmp_path / "broken.html"
-    page.write_text("<html><body><script>null.nothing()</script></body></html>")
-    proc = chromium(browser, tmp_path, page, "--dump-dom")
-    assert any("Uncaught" in line for line in console_errors(proc.stderr))
+    broken = tmp_path / "broken.html"
+    broken.write_text("<html><body><script>null.nothing()</script></body></html>")
+    page.goto(broken.as_uri())
+    page.wait_for_timeout(200)
+    assert any("pageerror" in m for m in page.console.errors())

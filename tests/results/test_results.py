@@ -304,21 +304,21 @@ def test_report_is_self_contained_and_escaped(project, bowl, tmp_path):
     proc = project.cli("report", bowl, "-o", out, check=True)
     assert str(out) in proc.stdout
     page = out.read_text()
-    # Offline: plotly.js is inside, nothing is fetched.
+    # Offline: plotly.js and the page script are inside, nothing is fetched.
     assert "plotly.js v" in page
     assert not re.search(r'<script[^>]+src=|<link[^>]+href=["\']?https?:', page)
-    # The hostile value is text everywhere: never markup, and never closes a <script>.
+    # The hostile value is data, never markup, and never closes a <script>: the page shows it as text.
     assert HOSTILE not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
     data = report_data(page)
-    assert set(data) >= {"parcoords", "importance", "curves", "bestsofar", "parcoordsRuns"}
-    labels = [d["label"] for d in data["parcoords"]["data"][0]["dimensions"]]
-    assert labels == ["opt", "sched.lr", "x", "y", "loss"]
-    assert HOSTILE in data["parcoords"]["data"][0]["dimensions"][0]["ticktext"]  # plotly sets it as text
-    # The runs table: best first and highlighted, every run there.
-    rows = re.findall(r"<tr data-run='(\w+)' class='([^']*)'>", page)
-    assert len(rows) == 16 and "best" in rows[0][1]
-    assert rows[0][0] == runs_json(project, bowl)[0]["id"]
+    assert data["mode"] == "snapshot" and set(data["snapshot"]) == {"sweep", "importance", "curves"}
+    sweep = data["snapshot"]["sweep"]
+    assert sorted(sweep["keys"]) == ["opt", "sched.lr", "x", "y"]
+    assert HOSTILE in {r["params"]["opt"] for r in sweep["rows"]}
+    # Every run is there; the best run is the one `sweeper runs` lists first.
+    assert len(sweep["rows"]) == 16 and sweep["best"]["id"] == runs_json(project, bowl)[0]["id"]
+    assert set(data["snapshot"]["curves"]["runs"]) == {r["id"] for r in sweep["rows"]}
+    assert data["snapshot"]["importance"]["params"][0]["key"] == "x"
 
 
 def test_report_marks_early_terminated_and_odd_runs(project, edges, tmp_path):
@@ -338,15 +338,20 @@ parameters:
     assert stopped, "hyperband stopped no run"
     page_path = tmp_path / "et.html"
     project.cli("report", sid, "-o", page_path, check=True)
-    data = report_data(page_path.read_text())
-    names = [t.get("name") for t in data["curves"]["data"]]
-    assert "early terminated" in names and "early terminated here" in names
-    assert any(n and n.startswith("best: run") for n in names)
+    snap = report_data(page_path.read_text())["snapshot"]
+    rows = {r["id"]: r for r in snap["sweep"]["rows"]}
+    for r in stopped:
+        assert rows[r["id"]]["early_terminated"] and rows[r["id"]]["band"] == r["band"]
+        curve = snap["curves"]["runs"][r["id"]]
+        # The mark goes on the line of the band-th metric value (bowl.py's step band - 1),
+        # whatever the run logged after it.
+        assert curve.get("_step", curve["seq"])[curve["stop"]] == r["band"] - 1
     # A sweep whose runs include NaN, nothing logged and a failure still makes a report.
     odd = tmp_path / "edges.html"
     project.cli("report", edges, "-o", odd, check=True)
-    text = odd.read_text()
-    assert "no metric lines" in text and "only 2 runs with a value of loss" in text
+    snap = report_data(odd.read_text())["snapshot"]
+    assert "no metric lines" in {r["note"] for r in snap["sweep"]["rows"]}
+    assert "only 2 runs with a value of loss" in snap["importance"]["note"]
 
 
 def test_a_sweep_without_metric(project, tmp_path):
