@@ -30,12 +30,35 @@ def _add_claim_indexes(conn):
     conn.execute(text("CREATE INDEX IF NOT EXISTS runs_sweep_best ON runs (sweep_id, best_value)"))
 
 
+def _band_table(conn):
+    """The bands table, filled from the metric lines of every sweep with early_terminate; then
+    the index of every line by (sweep_id, miter), which only hyperband read, goes."""
+    import json
+
+    from sqlalchemy import text
+
+    from ..search.hyperband import bands
+    from .tables import bands as band_table
+
+    band_table.create(conn, checkfirst=True)
+    for sweep_id, config in conn.execute(text("SELECT id, config FROM sweeps")).all():
+        early = json.loads(config).get("early_terminate")
+        if early:
+            conn.execute(text(
+                "INSERT INTO bands (sweep_id, band, run_id, value) SELECT sweep_id, miter, run_id, mval "
+                f"FROM metrics WHERE sweep_id = :sweep AND miter IN ({', '.join(str(int(b)) for b in bands(early))}) "
+                "AND mval IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bands b WHERE b.sweep_id = metrics.sweep_id "
+                "AND b.band = metrics.miter AND b.run_id = metrics.run_id)"), {"sweep": sweep_id})
+    conn.execute(text("DROP INDEX IF EXISTS metrics_band"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
 MIGRATIONS: dict = {
     1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
     2: _add_failure_guard,  # v3: sweeps.failure_streak and last_failed_run, the sweep's failure guard
     3: _add_run_name,  # v4: runs.name, the name sweeper.init(name=...) was given
     4: _add_claim_indexes,  # v5: indexes for claims and the best run that cost the same at any size
+    5: _band_table,  # v6: the bands table (hyperband's values per band), no index of lines by band
 }
 
 

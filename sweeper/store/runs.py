@@ -94,24 +94,29 @@ class RunsMixin:
         row = self._tx(lambda c: sql.run(c, statement, self.is_sqlite, sweep=sweep_id).first(), write=False)
         return (row[0], row[1]) if row else None
 
-    def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
+    def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict,
+                    bands: list[tuple] = ()):
         """Append metric lines and update the run's summary in one transaction, while the run is
         running (LeaseLost otherwise: nothing is written for a run that was reaped).
 
         rows: (seq, step, ts, data_text, mval, miter) tuples, as the tailer makes them.
+        bands: (band, value) of each hyperband band the run reached in these lines (band_values).
         """
         values = encode(run_values) if run_values else {}
         fence = sql.update_run(tuple(values), True) if values else sql.TOUCH_RUNNING
+        lite = self.is_sqlite
 
         def fn(conn):
-            if sql.run(conn, fence, self.is_sqlite, run=run_id, **values).rowcount == 0:
+            if sql.run(conn, fence, lite, run=run_id, **values).rowcount == 0:
                 raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
-            if rows:
-                # Straight to the driver's executemany: thousands of lines a second per run.
+            if rows or (bands and sweep_id):
+                # Straight to the driver's executemany: hundreds of thousands of lines a second.
                 cur = conn.connection.driver_connection.cursor()
                 try:
-                    cur.executemany(sql.metric_rows(self.is_sqlite),
-                                    [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                    if rows:
+                        cur.executemany(sql.metric_rows(lite), [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                    if bands and sweep_id:
+                        cur.executemany(sql.band_rows(lite), [(sweep_id, b, run_id, v) for b, v in bands])
                 finally:
                     cur.close()
 
@@ -155,15 +160,10 @@ class RunsMixin:
         return self._tx(fn, write=False)
 
     def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
-        """The sweep metric of every run of the sweep at its `band`-th finite value."""
-        from sqlalchemy import select
-
-        from .tables import metrics
-
-        q = select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band)
-        if exclude_run is not None:
-            q = q.where(metrics.c.run_id != exclude_run)
-        return self._tx(lambda c: [v for (v,) in c.execute(q)], write=False)
+        """The sweep metric of every run of the sweep at its `band`-th finite value (a hyperband
+        band): kept in the bands table as each run reaches the band, not looked up in its lines."""
+        return self._tx(lambda c: [v for (v,) in sql.run(c, sql.BAND_VALUES, self.is_sqlite, sweep=sweep_id,
+                                                          band=band, run=exclude_run or "")], write=False)
 
     def count_runs(self, sweep_id: str) -> dict:
         from sqlalchemy import func, select

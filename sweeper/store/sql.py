@@ -110,6 +110,15 @@ def _run_columns(columns: tuple) -> tuple:
     return columns
 
 
+BAND_VALUES = "SELECT value FROM bands WHERE sweep_id = :sweep AND band = :band AND run_id <> :run"
+
+
+def band_rows(sqlite: bool) -> str:
+    """The bands table's INSERT, positional, for executemany: (sweep_id, band, run_id, value)."""
+    p = "?" if sqlite else "%s"
+    return f"INSERT INTO bands (sweep_id, band, run_id, value) VALUES ({p}, {p}, {p}, {p})"
+
+
 def metric_rows(sqlite: bool) -> str:
     """The metric lines' INSERT with positional placeholders, for the driver's executemany."""
     p = "?" if sqlite else "%s"
