@@ -8,7 +8,8 @@ each answer comes from an index, so a claim costs about the same at any size:
 - grid: the first point that needs a run -- the lowest re-runnable point (index (sweep_id, state)),
   else the point after the highest one claimed (the unique index of live grid points). Points
   are claimed lowest first, so the claimed ones are always 0..highest: a point above it has no run;
-- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too).
+- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too), read
+  outside the lock for a run already reserved (claims.py, Snapshot below).
 
 The run_cap check counts the live runs only when the sweep has a run_cap and as many runs in all.
 """
@@ -24,7 +25,6 @@ _TOP_NUMBER = "SELECT max(number) FROM runs WHERE sweep_id = :sweep"
 _COUNT_RUNNING = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND state = 'running' AND NOT superseded"
 _TOP_POINT = ("SELECT max(grid_index) FROM runs "
               "WHERE sweep_id = :sweep AND grid_index IS NOT NULL AND NOT superseded")
-_ALL = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
 
 
 def _reopened(states: tuple[str, ...]) -> str:
@@ -87,7 +87,7 @@ class SweepHistory(_History):
         """Every run of the sweep, in number order (superseded ones included)."""
         if "runs" not in self._memo:
             self._memo["runs"] = [run_dict(r) for r in
-                                  sql.run(self._conn, _ALL, self._sqlite, sweep=self._sweep).mappings()]
+                                  sql.run(self._conn, sql.SWEEP_RUNS, self._sqlite, sweep=self._sweep).mappings()]
         return self._memo["runs"]
 
 
@@ -120,3 +120,16 @@ class RunList(_History):
 
     def runs(self) -> list[dict]:
         return self._runs
+
+
+class Snapshot(RunList):
+    """Runs read outside the sweep's lock for a run already reserved with its number: the
+    method's draws are seeded by that number, whatever was claimed since."""
+
+    def __init__(self, runs: list[dict], number: int):
+        super().__init__(runs)
+        self._number = number
+
+    @property
+    def next_number(self) -> int:
+        return self._number

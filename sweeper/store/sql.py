@@ -65,6 +65,10 @@ SWEEP_STATE_CONFIG = "SELECT state, config FROM sweeps WHERE id = :sweep"
 RUN_COLUMNS = ("id", "sweep_id", "project", "number", "state", "params", "grid_index", "superseded",
                "agent_id", "host", "gpu", "created_at", "heartbeat_at", "claim_ms")
 NEW_RUN = insert("runs", RUN_COLUMNS)
+# A reserved run (SUGGESTED_OUTSIDE_LOCK): what its suggestion reads, and what writes it back.
+SWEEP_RUNS = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
+CHOSEN_SINCE = "SELECT id FROM runs WHERE sweep_id = :sweep AND number > :floor AND params <> '{}'"
+SET_PARAMS = "UPDATE runs SET params = :params, claim_ms = :claim_ms WHERE id = :run AND state = 'running'"
 
 # ---- heartbeats (leases.py): every HEARTBEAT_SECONDS per agent ----------------------------------
 
