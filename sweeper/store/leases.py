@@ -146,7 +146,8 @@ class LeasesMixin:
         # Leases are only judged over time the store was answering.
         judge_clock = (resumed is None) or (now - resumed > HEARTBEAT_TIMEOUT)
         stale = now - HEARTBEAT_TIMEOUT
-        rows = sql.run(conn, sql.RUNNING_WITH_AGENTS, self.is_sqlite, sweep=sweep_id).all()
+        rows = sql.run(conn, sql.REAPABLE, self.is_sqlite, sweep=sweep_id, stale=stale if judge_clock else 0.0,
+                       host=socket.gethostname()).all()
         dead = _expired(rows, stale if judge_clock else None)
         if dead:
             conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(

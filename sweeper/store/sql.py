@@ -52,10 +52,13 @@ def update(table: str, columns, where: str) -> str:
 
 SWEEP_ROW = "SELECT * FROM sweeps WHERE id = :sweep"
 SWEEP_ROW_LOCKED = SWEEP_ROW + " FOR UPDATE"  # PostgreSQL: the sweep's lock (SQLite: BEGIN IMMEDIATE)
-RUNNING_WITH_AGENTS = (  # for reaping: each running run's heartbeat and its agent's host and pid
+# For reaping: the running runs whose lease ran out (heartbeat before :stale), and those of
+# agents on this host (a dead pid there is known for certain): a few rows, not every live run.
+REAPABLE = (
     "SELECT runs.id, runs.heartbeat_at, agents.host, agents.pid FROM runs "
     "LEFT OUTER JOIN agents ON agents.id = runs.agent_id "
-    "WHERE runs.sweep_id = :sweep AND runs.state = 'running'")
+    "WHERE runs.sweep_id = :sweep AND runs.state = 'running' "
+    "AND (coalesce(runs.heartbeat_at, 0) < :stale OR agents.host = :host)")
 LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
                    "WHERE sweep_id = :sweep AND state = 'running'")
 SUPERSEDE_POINT = (  # a crashed (or failed, with --retry-failed) grid point's run, claimed again
