@@ -84,6 +84,23 @@ class StoreBase:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    def _stream(self, statement: str, batch: int = 1000, **params):
+        """The rows of one read statement (`sql.run` text) as they come, as dicts: a few batches
+        in memory however many rows there are (PostgreSQL: a server-side cursor). A read
+        transaction stays open while the caller iterates; a failure is a StoreError."""
+        from sqlalchemy.exc import DBAPIError
+
+        from . import sql
+
+        try:
+            with self._read.connect() as conn:
+                conn = conn.execution_options(stream_results=True, yield_per=batch)
+                with conn.begin():
+                    for row in sql.run(conn, statement, self.is_sqlite, **params).mappings():
+                        yield dict(row)
+        except DBAPIError as exc:
+            raise StoreError(self._explain(exc)) from None
+
     def _explain(self, exc) -> str:
         msg = _short(exc)
         low = msg.lower()

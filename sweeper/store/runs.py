@@ -159,6 +159,14 @@ class RunsMixin:
 
         return self._tx(fn, write=False)
 
+    def iter_metric_rows(self, run_id: str):
+        """metric_rows, streamed: a run's lines as they are read (exports of any size)."""
+        return self._stream(sql.RUN_LINES, run=run_id)
+
+    def iter_runs(self, sweep_id: str):
+        """runs(sweep_id), streamed: the sweep's runs in creation order as they are read."""
+        return (run_dict(r) for r in self._stream(sql.SWEEP_RUNS_CREATED, sweep=sweep_id))
+
     def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
         """The sweep metric of every run of the sweep at its `band`-th finite value (a hyperband
         band): kept in the bands table as each run reaches the band, not looked up in its lines."""

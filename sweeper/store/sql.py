@@ -117,6 +117,11 @@ def _run_columns(columns: tuple) -> tuple:
     return columns
 
 
+# ---- reads streamed (base._stream): exports ----------------------------------------------------
+
+RUN_LINES = "SELECT * FROM metrics WHERE run_id = :run ORDER BY seq"
+SWEEP_RUNS_CREATED = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY created_at"
+
 BAND_VALUES = "SELECT value FROM bands WHERE sweep_id = :sweep AND band = :band AND run_id <> :run"
 
 
