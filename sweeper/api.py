@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 
-def sweep(config, project: str | None = None, entity: str | None = None, store: str | None = None) -> str:
+def sweep(config, project: str | None = None, entity: str | None = None, store: str | None = None,
+          prior_runs=None) -> str:
     """Validate a sweep config as `sweeper sweep` does, and register it.
 
     Args:
@@ -19,6 +20,8 @@ def sweep(config, project: str | None = None, entity: str | None = None, store: 
         project: the project it belongs to (the config's `project:` otherwise).
         entity: kept with it, as W&B's entity.
         store: the store's URL or path (default: SWEEPER_STORE, or the nearest .sweeper/).
+        prior_runs: IDs of runs (of other sweeps, or standalone) a bayes sweep learns from, as
+            W&B's; those whose parameters do not fit the sweep's are left out with a warning.
 
     Returns:
         The sweep ID, for `sweeper.agent`.
@@ -33,7 +36,16 @@ def sweep(config, project: str | None = None, entity: str | None = None, store: 
     else:
         cfg = load_dict(config, source="sweep config")
     st = open_store(store)
-    return st.create_sweep(cfg, project=project, entity=entity)["id"]
+    priors = []
+    if prior_runs:
+        import warnings
+
+        from .search.priors import candidates, check
+
+        priors, refused, _ = check(cfg.normalized, candidates(st, list(prior_runs)))
+        for rid, why in refused.items():
+            warnings.warn(f"prior run {rid} left out: {why}", stacklevel=2)
+    return st.create_sweep(cfg, project=project, entity=entity, priors=priors)["id"]
 
 
 def agent(sweep_id: str, function=None, count: int | None = None, project: str | None = None,

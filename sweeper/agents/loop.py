@@ -204,6 +204,8 @@ class Agent(LaunchMixin):
                     self._set_stop(_CLAIM_CODES.get(claim.code, ExitCode.OK), claim.stop, claim.detail)
                     return
                 self._resumed()
+                if claim.revision != (self.sweep.get("revision") or 1):
+                    self._reload_sweep()
                 self._announce_run(claim.run, gpu, number)
                 outcome = self._execute(claim.run, gpu)
             except StoreUnavailable as exc:
@@ -220,6 +222,14 @@ class Agent(LaunchMixin):
                 self.ended += 1
                 if outcome.state == "failed":
                     self.failed_runs += 1
+
+    def _reload_sweep(self):
+        """`sweeper sweep --update` changed the sweep's file: this run and the next use it."""
+        sweep = self.store.get_sweep(self.sweep["id"])
+        with self.lock:
+            self.sweep, self.config = sweep, sweep["config"]
+        self.say(f"sweep {sweep['id']} was updated (revision {sweep.get('revision')}): "
+                 "runs from here on use its new file")
 
     def _announce_run(self, run: dict, gpu, number: int):
         of = f"{number}/{self.count}" if self.count else f"{number}"
@@ -274,6 +284,11 @@ class Agent(LaunchMixin):
                 continue
             for run_id in state.get("lost") or ():
                 self._lease_lost(run_id, active.get(run_id))
+            for run_id, why in (state.get("stop") or {}).items():
+                child = active.get(run_id)
+                if child is not None and child.terminated_by_us is None:
+                    self.say(f"run {run_id}: {printable(why)}: stopping it")
+                    self._stop_child(child, why, "stopped")
             if state["state"] == "canceled":
                 self._set_stop(ExitCode.CANCELED, state["reason"] or "the sweep was canceled")
                 self._halt("the sweep was canceled", "stopped")

@@ -5,8 +5,9 @@ lists it): `sweeper --help` and cron jobs start with nothing but click imported.
 command module imports `common` and never this module, so nothing here can form a cycle.
 
     common.py       options, Fail, open_store/get_sweep, emit_json, error translation
-    sweeps.py       sweep, sweeps          agent.py   agent
-    control.py      pause, resume, stop, cancel
+    sweeps.py       sweep, sweeps, history agent.py   agent
+    control.py      pause, resume, stop, cancel       lifecycle.py enqueue, rerun, delete
+    run.py          show, edit (one run)                compare.py compare
     status.py       status, best, logs     results.py runs, export, importance, report
     render.py       tables for people      status_view.py  the status page and --watch
 """
@@ -23,18 +24,25 @@ from .. import __version__
 COMMANDS = {
     "sweep": "sweeps:sweep",
     "sweeps": "sweeps:sweeps_cmd",
+    "history": "sweeps:history",
     "agent": "agent:agent",
     "pause": "control:pause",
     "resume": "control:resume",
     "stop": "control:stop",
     "cancel": "control:cancel",
+    "enqueue": "lifecycle:enqueue",
+    "rerun": "lifecycle:rerun",
     "status": "status:status",
     "best": "status:best",
     "logs": "status:logs",
+    "show": "run:show",
+    "edit": "run:edit",
     "runs": "results:runs",
     "export": "results:export",
     "importance": "results:importance",
+    "compare": "compare:compare",
     "report": "results:report",
+    "delete": "lifecycle:delete",
 }
 
 

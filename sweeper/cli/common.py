@@ -96,6 +96,37 @@ def emit_json(obj):
     click.echo(json.dumps(strict_json(obj), indent=2, default=str, allow_nan=False))
 
 
+def parse_assignments(items, option: str) -> dict:
+    """KEY=VALUE pairs (--default, --param) as {dotted key: value}; each value read as YAML
+    reads a scalar or flow value (0.01, 1e-4, true, adam, [1, 2]), as in a sweep file."""
+    from ..sweepfile.yamlfile import YamlError, loads
+
+    out: dict = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise Fail(f"{option} {item!r}: expected KEY=VALUE (a nested key as optimizer.lr=0.01)", EXIT_BAD_INPUT)
+        try:
+            value = loads(text)[0] if text.strip() else ""
+        except YamlError as exc:
+            raise Fail(f"{option} {item!r}: the value is not YAML: {exc.problem.message}", EXIT_BAD_INPUT) from None
+        out[key] = value
+    return out
+
+
+def nest(flat: dict) -> dict:
+    """{"optimizer.lr": 0.1} -> {"optimizer": {"lr": 0.1}}"""
+    out: dict = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 def split_list(values) -> list[str]:
     """--state a,b --state c -> [a, b, c]"""
     return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
@@ -105,10 +136,13 @@ def user_errors(command):
     """A store that fails mid-command, or a file that cannot be written: a message, not a traceback."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from ..store import StoreError
+        from ..store import NotFound, Refused, StoreError
+        from ..store.ids import BadId
 
         try:
             return command(*args, **kwargs)
+        except (NotFound, Refused, BadId) as exc:
+            raise Fail(str(exc), EXIT_BAD_INPUT) from None
         except StoreError as exc:
             raise store_failure(exc) from None
         except ImportError as exc:

@@ -5,6 +5,8 @@ Machine output is plain JSON (common.emit_json); the numbers come from results/f
 
 from __future__ import annotations
 
+import math
+
 from ..results.format import duration, number, printable, when
 
 
@@ -42,42 +44,97 @@ def console(stderr: bool = False):
 PLAIN_ROWS = 500  # above this many rows the table is plain aligned text: rich measures every cell (12 s at 10,000)
 
 
-def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None):
-    """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows."""
+def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None,
+               width: int | None = None):
+    """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows, fitted to
+    `width` (the terminal's): the best-run marker, run, state and best value always stay; numbers
+    are never cut (parameters show 4 significant digits, metrics 6); when the columns do not
+    fit, the note is shortened, then the time, the last value and the parameters from the right
+    are left out, and a line says which."""
     from ..results import rows as results
 
     if cols:
         columns = [_Column(c, fold=True) for c in cols]
-        cells = [[_plain_cell(results.flat_row(r).get(c), c) for c in cols] for r in shown]
+        cells = [[_plain_cell(results.cell(r, c), c) for c in cols] for r in shown]
     else:
-        # Cells never wrap: a long value is cut with an ellipsis (--json and export have it whole).
-        # On a narrow terminal the run ID, state and metric keep their width; parameters and the note give way.
-        columns = [_Column("", min_width=1), _Column("run", min_width=8), _Column("state", min_width=8)]
-        columns += [_Column(k, min_width=5, max_width=16) for k in keys]
+        columns = [_Column("", min_width=1, keep=True), _Column("run", min_width=8, keep=True),
+                   _Column("state", min_width=8, keep=True)]
+        columns += [_Column(k, min_width=5, max_width=16, drop=50 + i / 1000) for i, k in enumerate(keys)]
         if metric.name:
-            # number() writes at most 6 significant digits: "-0.000123457" is 12 characters.
-            width = max([len(number(r[c])) for r in shown for c in ("best", "last")] + [4])
-            header = f"best {metric.name}"
-            columns += [_Column(header, right=True, min_width=max(width, min(len(header), 14))),
-                        _Column("last", right=True, min_width=width)]
-        columns += [_Column("time", right=True), _Column("note", min_width=6, max_width=60)]
+            # Named in the line above the table; a long name would make the column wide for nothing.
+            label = metric.name if len(metric.name) <= 10 else ""
+            columns += [_Column(f"best {label}".strip(), right=True, keep=True),
+                        _Column(f"last {label}".strip(), right=True, drop=80)]
+        columns += [_Column("time", right=True, drop=90), _Column("note", min_width=12, max_width=60, shrink=True,
+                                                                 drop=100)]
         cells = []
         for r in shown:
             row = ["*" if best is not None and r["id"] == best["id"] else "", r["id"], r["state"]]
-            row += [_plain_cell(r["params"].get(k)) for k in keys]
+            row += [_param_cell(r["params"].get(k)) for k in keys]
             if metric.name:
                 row += [number(r["best"]), number(r["last"])]
             cells.append(row + [duration(r["duration"]), printable(_note(r))])
     bold = [best is not None and r["id"] == best["id"] for r in shown]
-    if len(shown) > PLAIN_ROWS:
-        return PlainTable(columns, cells)
-    return _rich_table(columns, cells, bold, state_column=None if cols else 2)
+    return _fitted(columns, cells, bold, state_column=None if cols else 2, width=width)
+
+
+def _fitted(columns, cells, bold, state_column, width):
+    """The table, with the columns that fit in `width`, and a line naming those left out."""
+    if width is None:
+        width = console().width
+    keep, widths, dropped = _fit(columns, cells, width)
+    columns = [columns[i] for i in keep]
+    cells = [[row[i] for i in keep] for row in cells]
+    for c, w in zip(columns, widths):
+        c.width = w
+    table = PlainTable(columns, cells) if len(cells) > PLAIN_ROWS else _rich_table(columns, cells, bold, state_column)
+    if not dropped:
+        return table
+    from rich.console import Group
+    from rich.text import Text
+
+    note = (f"not shown in {width} columns: {', '.join(dropped)} (a wider terminal shows them; --columns "
+            "picks columns, --json has every value)")
+    return Group(table, Text(printable(note), style="dim"))
+
+
+def _fit(columns, cells, width: int):
+    """(indices of the columns kept, their widths, headers of those left out) for a table of
+    `width` characters with two spaces between columns."""
+    natural = []
+    for i, c in enumerate(columns):
+        w = max([len(c.header), c.min_width or 0] + [len(row[i]) for row in cells])
+        natural.append(min(w, c.max_width) if c.max_width and not c.fold else w)
+    keep = list(range(len(columns)))
+    widths = dict(enumerate(natural))
+
+    def total():
+        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+
+    for i in keep:  # text that may be shortened gives way first
+        if columns[i].shrink and total() > width:
+            widths[i] = max(columns[i].min_width or 1, widths[i] - (total() - width))
+    dropped = []
+    while total() > width:
+        candidates = [i for i in keep if not columns[i].keep and not columns[i].fold]
+        if not candidates:
+            break  # what must stay does not fit: rich squeezes the text columns
+        out = max(candidates, key=lambda i: columns[i].drop)
+        keep.remove(out)
+        dropped.append(columns[out].header)
+    return keep, [widths[i] for i in keep], sorted(dropped, key=lambda h: [c.header for c in columns].index(h))
 
 
 class _Column:
     def __init__(self, header: str, right: bool = False, min_width: int | None = None,
-                 max_width: int | None = None, fold: bool = False):
+                 max_width: int | None = None, fold: bool = False, keep: bool = False, shrink: bool = False,
+                 drop: int = 0):
+        # keep: never left out; shrink: text that may be cut (to min_width) before columns are left
+        # out; drop: the order columns are left out in, highest first; fold: asked for by name
+        # (--columns): wrapped, never left out.
         self.header, self.right, self.min_width, self.max_width, self.fold = header, right, min_width, max_width, fold
+        self.keep, self.shrink, self.drop = keep, shrink, drop
+        self.width: int | None = None
 
 
 def _rich_table(columns, cells, bold, state_column):
@@ -90,7 +147,7 @@ def _rich_table(columns, cells, bold, state_column):
             table.add_column(safe(c.header), overflow="fold")
         else:
             table.add_column(safe(c.header), justify="right" if c.right else "left", no_wrap=True,
-                             overflow="ellipsis", min_width=c.min_width, max_width=c.max_width)
+                             overflow="ellipsis", min_width=c.width or c.min_width, max_width=c.width or c.max_width)
     for row, is_best in zip(cells, bold):
         shown = [_state(v) if i == state_column else escape(v) for i, v in enumerate(row)]
         table.add_row(*shown, style="bold" if is_best else None)
@@ -106,7 +163,7 @@ class PlainTable:
         self.columns, self.cells = columns, cells
 
     def lines(self):
-        cut = [[_cut(v, c.max_width) for v, c in zip(row, self.columns)] for row in self.cells]
+        cut = [[_cut(v, c.width or c.max_width) for v, c in zip(row, self.columns)] for row in self.cells]
         widths = [max([len(c.header), c.min_width or 0] + [len(r[i]) for r in cut])
                   for i, c in enumerate(self.columns)]
         for row in [[c.header for c in self.columns], *cut]:
@@ -124,6 +181,13 @@ class PlainTable:
 
 def _cut(text: str, width: int | None) -> str:
     return text if width is None or len(text) <= width else text[:width - 1] + "…"
+
+
+def _param_cell(value) -> str:
+    """A parameter in a table: 4 significant digits (--json, export and `show` have it whole)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.4g}"
+    return _plain_cell(value)
 
 
 def _plain_cell(value, column: str = "") -> str:
@@ -165,7 +229,7 @@ def print_runs(sweep, rows, shown, metric, best, cols):
     if not shown:
         con.print("No runs" + (" match." if rows else f" yet. Start one with: sweeper agent {sweep['id']}"))
         return
-    con.print(runs_table(shown, results.searched_keys(sweep), metric, best, cols))
+    con.print(runs_table(shown, results.searched_keys(sweep), metric, best, cols, width=con.width))
 
 
 def print_importance(sweep, analysis):
@@ -222,3 +286,74 @@ def sweeps_table(rows: list[dict]):
         table.add_row(s["id"], safe(s["name"] or ""), safe(s["project"] or ""), s["method"], s["state"],
                       f"{total}" + (f" ({detail})" if detail else ""), when(s["created_at"]))
     return table
+
+
+def print_run(record: dict):
+    """`sweeper show`: one run as labelled lines, values escaped."""
+    from ..results import rows as results
+    from ..results.format import shell_join
+
+    con = console()
+    where = f"#{record['number']} of sweep {record['sweep_id']}" if record["sweep_id"] else "standalone run"
+    if record.get("project"):
+        where += f", project {safe(record['project'])}"
+    extra = " (superseded by a later run of its parameters)" if record["superseded"] else ""
+    con.print(f"[bold]run {record['id']}[/bold]  {where}  {_state(record['state'])}{extra}")
+
+    def line(label, value):
+        if value not in (None, "", [], {}):
+            con.print(f"  [bold]{label:<9}[/bold] {value}")
+
+    line("name", safe(record.get("name") or ""))
+    line("tags", safe(", ".join(record["tags"])))
+    line("notes", safe(record.get("notes") or ""))
+    line("origin", {"queued": "enqueued by a user", "rerun": "a rerun of an earlier run's parameters"}
+         .get(record.get("origin") or "", ""))
+    if record["metric"]:
+        best = "no value" if record["best"] is None else f"best {number(record['best'])}" + (
+            f" at step {record['best_step']}" if record["best_step"] is not None else "")
+        line("metric", f"{safe(record['metric'])} ({record['goal']}): {best}, last {number(record['last'])}")
+    for i, (key, value) in enumerate(results.flatten(record["params"]).items()):
+        line("params" if i == 0 else "", f"{safe(key)} = {safe(number(value) if not isinstance(value, str) else value)}")
+    summary = {k: v for k, v in results.flatten(record["summary"]).items() if not k.startswith("_")}
+    for i, (key, value) in enumerate(summary.items()):
+        line("summary" if i == 0 else "", f"{safe(key)} = {safe(number(value) if not isinstance(value, str) else value)}")
+    ended = record.get("stop_reason") or ("" if not record["exit_code"] else f"exit code {record['exit_code']}")
+    line("ended", safe(ended))
+    ran = when(record.get("started_at") or record.get("created_at"))
+    if record.get("duration") is not None:
+        ran += f", {duration(record['duration'])}"
+    if record.get("host"):
+        ran += f", on {safe(record['host'])}" + (f" (GPU {safe(record['gpu'])})" if record.get("gpu") else "")
+    line("ran", ran)
+    if record.get("command"):
+        line("command", safe(shell_join(record["command"])))
+    if record.get("error") and record["state"] in ("failed", "crashed"):
+        con.print("  [bold]error[/bold]")
+        for text in record["error"].rstrip().splitlines()[-10:]:
+            con.print("    " + safe(text))
+
+
+def print_comparison(found):
+    """`sweeper compare`: what was compared, what every run shares, then a row per run."""
+    con = console()
+    con.print("[bold]compared[/bold]: " + safe("; ".join(found.sources)))
+    if found.same:
+        shared = "  ".join(f"{k}={v if isinstance(v, str) else number(v)}" for k, v in found.same.items())
+        con.print("[bold]same in all[/bold]: " + safe(shared))
+    # Left out first: the logged metrics, the run's name, its metric's name; the parameters that
+    # differ (what a comparison is for) go after those, from the right; then state and sweep.
+    columns = [_Column("run", min_width=8, keep=True), _Column("sweep", min_width=8, drop=40),
+               _Column("name", max_width=16, shrink=True, min_width=6, drop=70), _Column("state", min_width=8, drop=50),
+               _Column("metric", max_width=20, shrink=True, min_width=6, drop=65), _Column("value", right=True, keep=True)]
+    columns += [_Column(k, min_width=5, max_width=16, drop=60 + i / 1000) for i, k in enumerate(found.differ)]
+    columns += [_Column(k, right=True, min_width=5, max_width=16, drop=90 + i / 1000)
+                for i, k in enumerate(found.metrics)]
+    cells = []
+    for r in found.runs:
+        row = [r["id"], r["sweep_id"] or "-", printable(r["name"] or ""), r["state"], printable(r["metric"] or ""),
+               number(r["value"])]
+        row += [_param_cell(r["params"].get(k)) for k in found.differ]
+        row += [_plain_cell(r["summary"].get(k)) for k in found.metrics]
+        cells.append(row)
+    con.print(_fitted(columns, cells, [False] * len(cells), state_column=3, width=con.width))

@@ -48,7 +48,9 @@ def _load_rows(store_url, sweep_ref):
 @click.option("--reverse", is_flag=True, help="Reverse the sort (runs without a value stay last).")
 @click.option("--state", "states", multiple=True, metavar="STATE[,STATE]",
               help=f"Only runs in these states ({', '.join(STATES)}); repeat or comma-separate.")
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many runs (after sorting).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only runs with this tag (`sweeper edit --tag`); "
+                                                                  "repeat for runs with all of them.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show the first N runs (after sorting), and every running one.")
 @click.option("--columns", metavar="COL[,COL]",
               help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
                    "any parameter or logged metric key. Default: run, state, the searched parameters, "
@@ -56,18 +58,20 @@ def _load_rows(store_url, sweep_ref):
 @store_option
 @json_option
 @user_errors
-def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_url, as_json):
+def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, store_url, as_json):
     """The sweep's runs as a table, best first.
 
     Works while the sweep runs; failed, crashed and stopped runs are listed too, and runs
     with no metric value (still starting, NaN, logged nothing) come last. A crashed grid
     point that was run again shows only its new run (`sweeper export` has both). --json
-    prints every column for every run: params and summary nested, NaN as null.
+    prints every column for every run: params and summary nested, NaN as null. With
+    --project, runs of every sweep of the project and its standalone runs, with a sweep column.
 
     \b
     Example:
       sweeper runs abcd1234
       sweeper runs abcd1234 --sort optimizer.lr --state finished --limit 10
+      sweeper runs abcd1234 --tag paper
       sweeper runs abcd1234 --columns id,lr,loss,val.loss --json
       sweeper runs --project mnist --sort val_acc --reverse
     """
@@ -77,8 +81,6 @@ def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_ur
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
     if project is not None:
         sweep, rows = results.project_rows(open_store(store_url), project)
-        if not columns:
-            columns = ",".join(results.project_columns(rows))
     else:
         _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
@@ -90,17 +92,18 @@ def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_ur
         raise Fail(f"no column '{sort_key}' to sort by: the columns are "
                    + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
     best = results.best_row(rows, metric)
-    shown = results.sort_rows(results.filter_state(rows, wanted), metric, sort_key, reverse)[:limit]
+    chosen = results.filter_tags(results.filter_state(rows, wanted), tags)
+    shown = results.first_and_running(results.sort_rows(chosen, metric, sort_key, reverse), limit)
     cols = split_list([columns]) if columns else None
     if cols:
-        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS)
+        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS) | {"sweep"}
         unknown = [c for c in cols if c not in known]
         if unknown:
             raise Fail(f"unknown column {', '.join(unknown)}: the columns are "
                        + ", ".join(results.flat_columns(sweep, rows)), EXIT_BAD_INPUT)
     if as_json:
         if cols:
-            out = [{c: results.flat_row(r).get(c) for c in cols} for r in shown]
+            out = [{c: results.cell(r, c) for c in cols} for r in shown]
         else:
             out = [results.export_record(r) | {"is_best": best is not None and r["id"] == best["id"]}
                    for r in shown]
@@ -108,6 +111,8 @@ def runs(sweep_ref, project, sort_key, reverse, states, limit, columns, store_ur
         return
     from .render import print_runs
 
+    if project is not None and not cols:
+        cols = results.project_columns(rows)  # runs of many sweeps: no searched keys to pick from
     print_runs(sweep, rows, shown, metric, best, cols)
 
 

@@ -122,8 +122,12 @@ def best(sweep_ref, fmt, store_url, as_json):
 @click.argument("run_id")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new output until the run ends.")
 @store_option
-def logs(run_id, follow, store_url):
+@json_option
+def logs(run_id, follow, store_url, as_json):
     """Print a run's output (stdout and stderr of the program).
+
+    --json prints {run_id, state, path, output} with the output as text (bytes that are not
+    UTF-8 replaced); it cannot follow.
 
     \b
     Example:
@@ -131,12 +135,18 @@ def logs(run_id, follow, store_url):
     """
     from ..results.logs import LogNotHere, chunks, output_path
 
+    if as_json and follow:
+        raise click.UsageError("--json prints the output so far: give it without --follow")
     store = open_store(store_url)
     run = get_run(store, run_id)
     try:
         path = output_path(run)
     except LogNotHere as exc:
         raise Fail(str(exc)) from None
+    if as_json:
+        text = b"".join(chunks(path, None)).decode("utf-8", errors="replace")
+        emit_json({"run_id": run["id"], "state": run["state"], "path": str(path), "output": text})
+        return
     running = (lambda: store.get_run(run_id)["state"] == "running") if follow else None
     out = sys.stdout.buffer
     for chunk in chunks(path, running):

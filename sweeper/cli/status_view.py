@@ -68,6 +68,8 @@ def _parts(report: dict) -> list:
     if report["name"]:
         head += f" '{escape(report['name'])}'"
     head += f"  {report['method']}  [bold]{report['state']}[/bold]"
+    if report.get("revision", 1) > 1:
+        head += f"  revision {report['revision']}"
     if report["reason"]:
         head += f" ({escape(report['reason'])})"
     out.append(Text.from_markup(head))
@@ -76,6 +78,10 @@ def _parts(report: dict) -> list:
     else:
         line = f"runs: {p['runs']}" + (f" of run_cap {p['run_cap']}" if "run_cap" in p else "")
     line += "   " + ", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) if report["counts"] else ""
+    if p.get("queued"):
+        line += f"   {p['queued']} queued (`sweeper enqueue {report['id']} --list`)"
+    if p.get("priors"):
+        line += f"   learns from {p['priors']} prior runs"
     out.append(line)
     if metric:
         goal = metric.get("goal", "minimize")

@@ -117,6 +117,11 @@ def _on_sigterm(signum, _frame):
     _stop_reason = "the run was stopped (SIGTERM from its agent: early termination, cancel or Ctrl+C)"
 
 
+def _stop_requested(reason: str):
+    global _stop_reason
+    _stop_reason = reason
+
+
 def init(config=None, project: str | None = None, name: str | None = None, **_ignored) -> Run:
     """Start the current run (or return it, if one is going on).
 
@@ -156,6 +161,7 @@ def init(config=None, project: str | None = None, name: str | None = None, **_ig
     else:
         from .standalone import start
         run_id, run_dir, recorder = start(dict(cfg), project, finish, name=name)
+        recorder.on_stop = _stop_requested
         _run = Run(run_id, run_dir, cfg, None, project, name)
         _run._standalone = recorder
     return _run

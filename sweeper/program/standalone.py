@@ -34,6 +34,8 @@ class Recorder:
         self.failed = False
         self.signal: int | None = None  # the signal that ended it, if one did
         self.lost = False  # reaped by a reader while this process was away (stopped, store gone)
+        self.stop_reason: str | None = None  # a user asked to stop it (`sweeper stop RUN_ID`)
+        self.on_stop = None  # called with the reason: the runtime raises RunStopped at the next log()
         self._undo: list = []  # how to put back the hooks we installed
         self._beating = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, name=f"heartbeat-{run['id']}", daemon=True)
@@ -42,9 +44,14 @@ class Recorder:
     def _heartbeat(self):
         while not self._beating.wait(HEARTBEAT_SECONDS):
             try:
-                if not self.store.beat_run(self.run["id"]):
+                alive, stop = self.store.beat_run(self.run["id"])
+                if not alive:
                     self._lose()
                     return
+                if stop and self.stop_reason is None:
+                    self.stop_reason = stop
+                    if self.on_stop is not None:
+                        self.on_stop(stop)
             except Exception:  # noqa: BLE001 - the store away for a while: the next beat tries again
                 pass
 
@@ -74,6 +81,9 @@ class Recorder:
                 self._lose()
             if self.lost:
                 return
+            if state is None and self.stop_reason is not None:
+                state = "stopped"  # RunStopped ended it (or it ended on its own after the request)
+                values.setdefault("stop_reason", self.stop_reason)
             if state is None and self.signal is not None and (exit_code or self.failed):
                 state, values = "crashed", {**self._signal_values(), **values}  # its handler ended it
             state = state or ("failed" if (exit_code or self.failed) else "finished")

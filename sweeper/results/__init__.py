@@ -6,4 +6,6 @@
     export.py      CSV, JSON, JSON Lines
     format.py      numbers, durations, timestamps as people read them
     logs.py        a run's output file
+    details.py     one run as a record (`sweeper show`)
+    compare.py     runs of any sweeps and projects side by side (`sweeper compare`, the dashboard)
 """

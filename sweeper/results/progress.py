@@ -39,9 +39,12 @@ def summarize(store, sweep: dict, limit: int | None = None) -> dict:
         progress["run_cap"] = config["run_cap"]
     best = results.best_row(rows, metric)
     best_params = next((r["params"] for r in runs if best and r["id"] == best["id"]), None)
+    progress["queued"] = len(store.queued(sweep["id"]))
+    progress["priors"] = len(store.prior_runs(sweep["id"]))
     return {
         "id": sweep["id"], "name": sweep["name"], "project": sweep["project"], "method": config["method"],
         "state": sweep["state"], "reason": sweep.get("ended_reason"), "target_run_id": sweep.get("target_run_id"),
+        "revision": sweep.get("revision") or 1,
         "metric": config.get("metric"), "progress": progress, "counts": counts,
         "best": None if best is None else {"id": best["id"], "value": best["best"], "params": best_params},
         "shown": len(rows),

@@ -94,8 +94,12 @@ def run_row(run: dict, metric: Metric, now: float | None = None) -> dict:
         duration = (ended if ended is not None else (now or time.time())) - started
     return {
         "id": run["id"],
+        "sweep_id": run.get("sweep_id"),  # JSON only; "sweep" in a project's table (cell())
         "number": run.get("number"),
         "name": run.get("name"),  # JSON only: a parameter called "name" keeps its column in flat rows
+        "tags": list(run.get("tags") or []),  # JSON only, as name
+        "notes": run.get("notes"),  # JSON only, as name
+        "origin": run.get("origin"),  # JSON only: None (the method), "queued" or "rerun"
         "state": run["state"],
         "params": flatten(run.get("params")),
         # The tailer keeps only finite values as best; the last value may be NaN or missing.
@@ -136,6 +140,13 @@ def flat_row(row: dict) -> dict:
     for key, value in row["summary"].items():
         out[key if key not in out else f"summary.{key}"] = value
     return out
+
+
+def cell(row: dict, column: str):
+    """A row's value for a table column: a flat_row key, or "sweep" (its sweep's ID)."""
+    if column == "sweep":
+        return row.get("sweep_id") or ""
+    return flat_row(row).get(column)
 
 
 def flat_columns(sweep: dict, rows) -> list[str]:
@@ -204,6 +215,19 @@ def best_row(rows: list[dict], metric: Metric) -> dict | None:
 
 def filter_state(rows: list[dict], states: tuple[str, ...] | list[str]) -> list[dict]:
     return [r for r in rows if r["state"] in states] if states else list(rows)
+
+
+def first_and_running(rows: list[dict], limit: int | None) -> list[dict]:
+    """The first `limit` rows, and every running row after them: a run in progress is never
+    hidden by a limit (status --limit reads the same from the store: Store.top_runs)."""
+    if limit is None:
+        return list(rows)
+    return rows[:limit] + [r for r in rows[limit:] if r["state"] == "running"]
+
+
+def filter_tags(rows: list[dict], tags) -> list[dict]:
+    """Rows that carry every one of `tags`."""
+    return [r for r in rows if set(tags) <= set(r.get("tags") or ())] if tags else list(rows)
 
 
 # ---- exports -----------------------------------------------------------------------------------
@@ -321,6 +345,11 @@ def project_rows(store, project: str) -> tuple[dict, list[dict]]:
 
 
 def project_columns(rows) -> list[str]:
+    """A project's table: the sweep, the run, its parameters, then every metric it logged, named
+    as flat_row names them (a metric named like a parameter is summary.<key>: never hidden)."""
     params = sorted({k for r in rows for k in r["params"]})
-    metrics = sorted({k for r in rows for k in r["summary"] if not k.startswith("_")} - set(params))
-    return ["id", "state"] + params + metrics + ["duration"]
+    param_cols = [k if k not in FIXED_COLUMNS else f"params.{k}" for k in params]
+    taken = set(FIXED_COLUMNS) | set(param_cols)
+    metrics = sorted({k for r in rows for k in flat_row(r) if k not in taken
+                      and not k.split(".")[-1].startswith("_")})
+    return ["sweep", "id", "state"] + param_cols + metrics + ["duration"]

@@ -3,7 +3,8 @@
 `choose` is what the store calls inside a claim (under the sweep's lock), so a method sees
 every run that exists, running ones included, and no two agents get the same grid point.
 The history answers only what is asked (store/history.py): random needs the next run's
-number, grid the first point that needs a run, bayes every run.
+number, grid the first point that needs a run, bayes every run and the prior runs it learns
+from (search/priors.py: other sweeps' runs, in its history with number 0 and prior=True).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def choose(sweep: dict, history, retry_failed: bool = False):
         return random_search.suggest(space, rng), None
     if method == "bayes":
         from . import bayes
-        return bayes.suggest(space, config, history.runs(), rng), None
+        from .priors import as_history
+        # Prior runs (a warm start) come first, numbered 0 and marked prior: observations only.
+        return bayes.suggest(space, config, as_history(config, history.priors()) + history.runs(), rng), None
     raise ValueError(f"unknown method {method!r}")
 
 

@@ -6,6 +6,9 @@ Agents coordinate through it alone; one `Store` serves both engines (SQLAlchemy 
     sweeps.py    sweeps: register, look up, change state
     leases.py    agents, heartbeats and leases by the store's clock; reaping; fencing
     claims.py    the next run of a sweep, under the sweep's lock
+    queue.py     parameter sets to run next: enqueued ones, reruns
+    revisions.py a sweep's file over its life (--update), and the prior runs it learns from
+    edits.py     names, tags, notes; stopping one run; deleting runs and sweeps
     runs.py      a run's updates and end, its metric lines, reads
     tables.py    the tables; migrate.py: schema versions; location.py: where the store is
 
@@ -21,16 +24,19 @@ from . import location
 from .base import StoreBase
 from .claims import GRID_EXHAUSTED, Claim, ClaimsMixin
 from .encoding import RERUN, SWEEP_STATES, TERMINAL
-from .errors import NoStore, NotFound, StoreError, StoreUnavailable
+from .errors import NoStore, NotFound, Refused, StoreError, StoreUnavailable
 from .leases import HEARTBEAT_TIMEOUT, LeaseLost, LeasesMixin
+from .edits import EditsMixin
+from .queue import QueueMixin
+from .revisions import RevisionsMixin
 from .runs import RunsMixin
 from .sweeps import SweepsMixin
 
-__all__ = ["Store", "open_store", "LeaseLost", "NoStore", "NotFound", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
+__all__ = ["Store", "open_store", "LeaseLost", "NoStore", "NotFound", "Refused", "StoreError", "StoreUnavailable", "Claim", "TERMINAL",
            "SWEEP_STATES", "RERUN", "GRID_EXHAUSTED", "HEARTBEAT_TIMEOUT"]
 
 
-class Store(SweepsMixin, LeasesMixin, ClaimsMixin, RunsMixin, StoreBase):
+class Store(SweepsMixin, RevisionsMixin, LeasesMixin, ClaimsMixin, QueueMixin, EditsMixin, RunsMixin, StoreBase):
     """One store, SQLite or PostgreSQL. Methods raise StoreError (with a message for the user),
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 

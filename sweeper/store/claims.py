@@ -18,14 +18,13 @@ number, so two agents suggesting at once never share a seed.
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from . import ids, sql
-from .encoding import RERUN, dumps, run_dict, sweep_dict
+from .encoding import RERUN, dumps, loads, run_dict, sweep_dict
 from .errors import NotFound
 from .history import Snapshot, SweepHistory
 
@@ -44,6 +43,7 @@ class Claim:
     stop: str | None = None
     code: str | None = None  # paused, canceled, finished, failing, exhausted, run_cap, target
     detail: str | None = None  # failing: the last failed run's output
+    revision: int = 1  # the sweep's revision the run was claimed under (`sweeper sweep --update`)
 
 
 class ClaimsMixin:
@@ -63,6 +63,7 @@ class ClaimsMixin:
         lite = self.is_sqlite
 
         def fn(conn):
+            read.clear()  # a retried transaction starts afresh
             row = sql.run(conn, sql.SWEEP_ROW if lite else sql.SWEEP_ROW_LOCKED, lite,
                           sweep=sweep_id).mappings().first()
             if row is None:
@@ -82,32 +83,41 @@ class ClaimsMixin:
                 return Claim(stop=why, code=sweep["state"])
             # The method reads what it needs of the runs, from indexes (history.py): a claim
             # costs about the same at 10 runs or 10,000.
-            history = SweepHistory(conn, sweep_id, lite)
+            history = SweepHistory(conn, sweep_id, lite, gaps=bool(sweep.get("grid_gaps")))
             cap = sweep["config"].get("run_cap")
-            if history.has_reached(cap):
-                reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
-                if not history.running_count():
+            # Queued parameter sets first (queue.py): a rerun runs even at the run_cap.
+            taken = self._take_queued(conn, sweep_id, lambda: history.has_reached(cap))
+            if taken is None:
+                if history.has_reached(cap):
+                    reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
+                    if not history.running_count():
+                        conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
+                            state="finished", ended_reason=reason, updated_at=now))
+                    return Claim(stop=reason, code="run_cap")
+                if sweep["config"]["method"] in SUGGESTED_OUTSIDE_LOCK:
+                    choice = RESERVED_PARAMS, None  # reserved: chosen after the lock (_suggest_reserved)
+                    read["reserved"] = True
+                else:
+                    choice = choose(sweep, history, retry_failed)
+                if choice is None:  # only grid runs out
+                    running = history.running_count()
+                    if running:
+                        # Not finished yet: if one of these crashes, its point must be run again.
+                        return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
+                    reason = f"{GRID_EXHAUSTED}: every grid point has a run"
                     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                         state="finished", ended_reason=reason, updated_at=now))
-                return Claim(stop=reason, code="run_cap")
-            if sweep["config"]["method"] in SUGGESTED_OUTSIDE_LOCK:
-                choice = RESERVED_PARAMS, None  # reserved: chosen after the lock (_suggest_reserved)
+                    return Claim(stop=reason, code="exhausted")
+                (params, grid_index), origin = choice, None
+            elif taken["replaces"] is not None:
+                params, grid_index, origin = taken["params"], taken["replaces"]["grid_index"], "rerun"
             else:
-                choice = choose(sweep, history, retry_failed)
-            if choice is None:  # only grid runs out
-                running = history.running_count()
-                if running:
-                    # Not finished yet: if one of these crashes, its point must be run again.
-                    return Claim(stop=f"every grid point is taken ({running} still running)", code="exhausted")
-                reason = f"{GRID_EXHAUSTED}: every grid point has a run"
-                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
-                    state="finished", ended_reason=reason, updated_at=now))
-                return Claim(stop=reason, code="exhausted")
+                params, origin = taken["params"], "queued"
+                grid_index = self._queued_point(conn, sweep, history, params)
             if reopen:
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                     state="running", ended_reason=None, updated_at=now))
-            params, grid_index = choice
-            if grid_index is not None:
+            if grid_index is not None and origin != "rerun":
                 # If the point was crashed (or failed, with --retry-failed), hand it over.
                 sql.run(conn, sql.SUPERSEDE_POINT, lite, sweep=sweep_id, point=grid_index)
             # Every round trip here is made holding the sweep's lock: derive what we can.
@@ -115,19 +125,21 @@ class ClaimsMixin:
             values = dict(id=rid, sweep_id=sweep_id, project=sweep["project"], number=history.next_number,
                           state="running", params=dumps(params), grid_index=grid_index, superseded=False,
                           agent_id=agent_id, host=socket.gethostname(), gpu=gpu, created_at=now, heartbeat_at=now,
-                          claim_ms=(time.monotonic() - began) * 1000)
+                          claim_ms=(time.monotonic() - began) * 1000, origin=origin)
             sql.run(conn, sql.NEW_RUN, lite, **values)
+            if taken is not None:
+                sql.run(conn, sql.QUEUE_TAKEN, lite, run=rid, entry=taken["qid"])
             read["sweep"] = sweep
-            return Claim(run=run_dict(values))
+            return Claim(run=run_dict(values), revision=sweep.get("revision") or 1)
 
-        read: dict = {}  # the sweep as the claim's transaction read it
         while True:
+            read: dict = {}  # the sweep as the claim's transaction read it; whether it reserved the run
             claim = self._tx(fn)
-            if claim.run is None or read["sweep"]["config"]["method"] not in SUGGESTED_OUTSIDE_LOCK:
+            if claim.run is None or not read.get("reserved"):
                 return claim
             run = self._suggest_reserved(read["sweep"], claim.run, choose, retry_failed, began)
             if run is not None:
-                return Claim(run=run)
+                return Claim(run=run, revision=claim.revision)
             # Reaped while its suggestion was made (the agent was away for a whole lease): claim anew.
 
     def _suggest_reserved(self, sweep: dict, run: dict, choose: Callable, retry_failed: bool,
@@ -163,9 +175,12 @@ class ClaimsMixin:
         lite = self.is_sqlite
         if locked and not lite:
             sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep["id"])
+        from .revisions import read_priors
+
         rows = sql.run(conn, sql.SWEEP_RUNS, lite, sweep=sweep["id"]).mappings().all()
         others = [run_dict(r) for r in rows if not _unchosen(r)]
-        params, _ = choose(sweep, Snapshot(others, run["number"]), retry_failed)
+        snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
+        params, _ = choose(sweep, snapshot, retry_failed)
         claim_ms = (time.monotonic() - began) * 1000
         if locked:
             return self._write_suggestion(conn, sweep["id"], run, params, claim_ms, None)
@@ -190,18 +205,37 @@ class ClaimsMixin:
             return ("lost",)
         return "written", dict(run, params=params, claim_ms=claim_ms)
 
+    def _queued_point(self, conn, sweep: dict, history, params: dict) -> int | None:
+        """An enqueued parameter set's grid point, when it is one that no live run covers (a
+        crashed or interrupted run there is superseded as usual); None otherwise: it runs as
+        an extra run beside the grid. Taking a point past the next fresh one leaves a gap."""
+        if sweep["config"]["method"] != "grid":
+            return None
+        from ..search import space_of
+
+        index = space_of(sweep).point_index(params)
+        if index is None:
+            return None
+        state = sql.run(conn, sql.LIVE_POINT_STATE, self.is_sqlite, sweep=sweep["id"], point=index).scalar()
+        if state is not None and state not in RERUN:
+            return None
+        top = history.top_point()
+        if index > (-1 if top is None else top) + 1 and not sweep.get("grid_gaps"):
+            sql.run(conn, sql.MARK_GRID_GAPS, self.is_sqlite, sweep=sweep["id"])
+        return index
+
     def _settle(self, conn, sweep_id: str, state_config: tuple | None = None):
         """Finish the sweep if nothing is running and nothing is left to run. state_config: the
-        sweep's (state, config JSON), if the caller has read them in this transaction."""
+        sweep's (state, config JSON, grid_gaps), if the caller has read them in this transaction."""
         from .tables import sweeps
 
         row = state_config or sql.run(conn, sql.SWEEP_STATE_CONFIG, self.is_sqlite, sweep=sweep_id).first()
         if row is None or row[0] != "running":
             return
-        history = SweepHistory(conn, sweep_id, self.is_sqlite)
-        if history.running_count():
+        history = SweepHistory(conn, sweep_id, self.is_sqlite, gaps=bool(row[2]))
+        if history.running_count() or self._waiting_count(conn, sweep_id):
             return
-        config = json.loads(row[1])
+        config = loads(row[1])
         reason = None
         cap = config.get("run_cap")
         if cap and history.has_reached(cap):

@@ -12,14 +12,52 @@ RERUN = ("crashed", "interrupted")  # states whose grid point another run takes 
 SWEEP_STATES = ("running", "paused", "finished", "canceled", "failing")
 
 
+JSON_COLUMNS = ("params", "command", "summary", "tags")  # runs' columns kept as JSON text
+
+
+# JSON has no tuples, but a sweep from Python may list [1, 2] and (1, 2) as two values (W&B's
+# grid counts them as two points, and its agent passes "[1, 2]" and "(1, 2)"): a tuple is kept
+# as {TUPLE: [...]} and read back as a tuple. Nothing else is changed.
+TUPLE = "__sweeper_tuple__"
+
+
+def _typed(value):
+    if isinstance(value, tuple):
+        return {TUPLE: [_typed(v) for v in value]}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    return value
+
+
+def _has_tuple(value) -> bool:
+    if isinstance(value, tuple):
+        return True
+    if isinstance(value, list):
+        return any(_has_tuple(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_tuple(v) for v in value.values())
+    return False
+
+
+def _untyped(obj: dict):
+    return tuple(obj[TUPLE]) if len(obj) == 1 and TUPLE in obj else obj
+
+
 def dumps(value) -> str:
-    return json.dumps(value, default=str)
+    return json.dumps(_typed(value) if _has_tuple(value) else value, default=str)
+
+
+def loads(text: str):
+    """JSON text from the store, tuples as they were written (dumps)."""
+    return json.loads(text, object_hook=_untyped) if TUPLE in text else json.loads(text)
 
 
 def encode(values: dict) -> dict:
-    """The runs table keeps params, command and summary as JSON text."""
+    """The runs table keeps params, command, summary and tags as JSON text."""
     out = dict(values)
-    for key in ("params", "command", "summary"):
+    for key in JSON_COLUMNS:
         if out.get(key) is not None and not isinstance(out[key], str):
             out[key] = dumps(out[key])
     return out
@@ -27,15 +65,16 @@ def encode(values: dict) -> dict:
 
 def sweep_dict(row) -> dict:
     d = dict(row)
-    d["config"] = json.loads(d["config"])
+    d["config"] = loads(d["config"])
     return d
 
 
 def run_dict(row) -> dict:
     d = dict(row)
-    for key in ("params", "command", "summary"):
+    for key in JSON_COLUMNS:
         if isinstance(d.get(key), str):
-            d[key] = json.loads(d[key])
+            d[key] = loads(d[key])
     d.setdefault("summary", None)
+    d["tags"] = d.get("tags") or []
     d["superseded"] = bool(d.get("superseded"))
     return d

@@ -15,3 +15,8 @@ class NoStore(StoreError):
 
 class NotFound(LookupError):
     """No sweep or run by that ID."""
+
+
+class Refused(ValueError):
+    """The operation does not apply to that sweep or run as it stands (a running run cannot be
+    deleted, a canceled sweep takes no new runs): the message says why and what to do."""

@@ -7,9 +7,13 @@ each answer comes from an index, so a claim costs about the same at any size:
 - random: the next run's number (its draws are seeded by it) -- max(number), index (sweep_id, number);
 - grid: the first point that needs a run -- the lowest re-runnable point (index (sweep_id, state)),
   else the point after the highest one claimed (the unique index of live grid points). Points
-  are claimed lowest first, so the claimed ones are always 0..highest: a point above it has no run;
-- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too), read
-  outside the lock for a run already reserved (claims.py, Snapshot below).
+  are claimed lowest first, so the claimed ones are always 0..highest: a point above it has no run.
+  Unless the sweep has `grid_gaps` (a `sweep --update` re-numbered its grid, or an enqueued point
+  was taken out of order): then the lowest point with no live run is searched for (one pass over
+  the index of live grid points);
+- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too), and the
+  prior runs of other sweeps it learns from (a warm start), read outside the lock for a run
+  already reserved (claims.py, Snapshot below).
 
 The run_cap check counts the live runs only when the sweep has a run_cap and as many runs in all.
 """
@@ -25,6 +29,10 @@ _TOP_NUMBER = "SELECT max(number) FROM runs WHERE sweep_id = :sweep"
 _COUNT_RUNNING = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND state = 'running' AND NOT superseded"
 _TOP_POINT = ("SELECT max(grid_index) FROM runs "
               "WHERE sweep_id = :sweep AND grid_index IS NOT NULL AND NOT superseded")
+_LIVE_POINT = "SELECT 1 FROM runs WHERE sweep_id = :sweep AND grid_index = 0 AND NOT superseded"
+_FIRST_GAP = ("SELECT min(a.grid_index) + 1 FROM runs a WHERE a.sweep_id = :sweep AND a.grid_index IS NOT NULL "
+              "AND NOT a.superseded AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.sweep_id = :sweep "
+              "AND b.grid_index = a.grid_index + 1 AND NOT b.superseded)")
 
 
 def _reopened(states: tuple[str, ...]) -> str:
@@ -45,8 +53,8 @@ class _History:
 class SweepHistory(_History):
     """The runs of one sweep as seen inside the claim's transaction; each figure read once."""
 
-    def __init__(self, conn, sweep_id: str, sqlite: bool):
-        self._conn, self._sweep, self._sqlite = conn, sweep_id, sqlite
+    def __init__(self, conn, sweep_id: str, sqlite: bool, gaps: bool = False):
+        self._conn, self._sweep, self._sqlite, self._gaps = conn, sweep_id, sqlite, gaps
         self._memo: dict = {}
 
     def _scalar(self, statement: str):
@@ -77,11 +85,24 @@ class SweepHistory(_History):
             self._memo[statement] = min((i for (i,) in sql.run(self._conn, statement, self._sqlite, sweep=self._sweep)
                                          if i is not None), default=None)
         again = self._memo[statement]
-        top = self._scalar(_TOP_POINT)
+        top = self.top_point()
         fresh = 0 if top is None else top + 1
+        if self._gaps and top is not None:
+            fresh = 0 if self._scalar(_LIVE_POINT) is None else self._scalar(_FIRST_GAP)
         if again is not None and again < fresh:
             return again, True
         return (fresh, False) if fresh < size else None
+
+    def top_point(self) -> int | None:
+        """The highest grid point a live run holds."""
+        return self._scalar(_TOP_POINT)
+
+    def priors(self) -> list[dict]:
+        """The runs of elsewhere the sweep learns from (revisions.py), with their sweep's config."""
+        if "priors" not in self._memo:
+            from .revisions import read_priors
+            self._memo["priors"] = read_priors(self._conn, self._sweep, self._sqlite)
+        return self._memo["priors"]
 
     def runs(self) -> list[dict]:
         """Every run of the sweep, in number order (superseded ones included)."""
@@ -94,8 +115,9 @@ class SweepHistory(_History):
 class RunList(_History):
     """The same questions asked of runs already in memory (tests, a sweep read in full)."""
 
-    def __init__(self, runs: list[dict]):
+    def __init__(self, runs: list[dict], priors: list[dict] | None = None):
         self._runs = list(runs)
+        self._priors = list(priors or [])
 
     @property
     def next_number(self) -> int:
@@ -118,6 +140,13 @@ class RunList(_History):
                 return i, i in live
         return None
 
+    def top_point(self) -> int | None:
+        return max((r["grid_index"] for r in self._runs
+                    if r.get("grid_index") is not None and not r.get("superseded")), default=None)
+
+    def priors(self) -> list[dict]:
+        return self._priors
+
     def runs(self) -> list[dict]:
         return self._runs
 
@@ -126,8 +155,8 @@ class Snapshot(RunList):
     """Runs read outside the sweep's lock for a run already reserved with its number: the
     method's draws are seeded by that number, whatever was claimed since."""
 
-    def __init__(self, runs: list[dict], number: int):
-        super().__init__(runs)
+    def __init__(self, runs: list[dict], number: int, priors: list[dict] | None = None):
+        super().__init__(runs, priors)
         self._number = number
 
     @property

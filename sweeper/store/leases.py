@@ -73,7 +73,8 @@ class LeasesMixin:
 
     def heartbeat(self, agent_id: str, run_ids=()) -> dict:
         """Renew the leases of the agent's running runs; return the sweep's state for it to act
-        on, and `lost`: those of `run_ids` that are no longer its (reaped while it was away)."""
+        on, `lost`: those of `run_ids` that are no longer its (reaped while it was away), and
+        `stop`: {run id: reason} of those a user asked to stop (`sweeper stop RUN_ID`)."""
         lite = self.is_sqlite
 
         def fn(conn):
@@ -84,12 +85,14 @@ class LeasesMixin:
             sql.run(conn, sql.BEAT_AGENT, lite, agent=agent_id, now=now)
             sql.run(conn, sql.BEAT_RUNS, lite, sweep=sweep_id, agent=agent_id, now=now)
             lost: list[str] = []
+            stop: dict = {}
             if run_ids:
-                mine = {r for (r,) in sql.run(conn, sql.AGENT_RUNNING, lite, sweep=sweep_id, agent=agent_id)}
+                mine = dict(sql.run(conn, sql.AGENT_RUNNING, lite, sweep=sweep_id, agent=agent_id).all())
                 lost = [r for r in run_ids if r not in mine]
+                stop = {r: mine[r] for r in run_ids if mine.get(r)}
             row = sql.run(conn, sql.SWEEP_STATE_REASON, lite, sweep=sweep_id).first()
             state, reason = (row[0], row[1]) if row else (None, None)
-            return {"state": state, "reason": reason, "lost": lost, "sweep_id": sweep_id}
+            return {"state": state, "reason": reason, "lost": lost, "stop": stop, "sweep_id": sweep_id}
 
         began = time.monotonic()
         answer = self._tx(fn)
@@ -165,13 +168,18 @@ class LeasesMixin:
     # `runs.pid` are its own. No outage allowance: a standalone run has no fellow agents whose
     # silence would tell a store that was away from a dead program.
 
-    def beat_run(self, run_id: str) -> bool:
-        """Renew a standalone run's lease; False when it is no longer running (it was reaped)."""
+    def beat_run(self, run_id: str) -> tuple[bool, str | None]:
+        """Renew a standalone run's lease: (whether it is still running, False once it was
+        reaped; why a user asked to stop it, if one did: `sweeper stop RUN_ID`)."""
+        from sqlalchemy import select
+
         from .tables import runs
 
         def fn(conn):
             q = runs.update().where(runs.c.id == run_id, runs.c.state == "running")
-            return conn.execute(q.values(heartbeat_at=self._now(conn))).rowcount > 0
+            if conn.execute(q.values(heartbeat_at=self._now(conn))).rowcount == 0:
+                return False, None
+            return True, conn.execute(select(runs.c.stop_requested).where(runs.c.id == run_id)).scalar()
 
         return self._tx(fn)
 

@@ -30,6 +30,23 @@ def _add_claim_indexes(conn):
     conn.execute(text("CREATE INDEX IF NOT EXISTS runs_sweep_best ON runs (sweep_id, best_value)"))
 
 
+def _add_lifecycle(conn):
+    from sqlalchemy import inspect, text
+
+    from .tables import priors, queue, sweep_changes
+
+    have = {t: {c["name"] for c in inspect(conn).get_columns(t)} for t in ("sweeps", "runs")}
+    for table, column, ddl in (
+            ("sweeps", "revision", "INTEGER NOT NULL DEFAULT 1"),
+            ("sweeps", "grid_gaps", "BOOLEAN NOT NULL DEFAULT false"),
+            ("runs", "tags", "TEXT"), ("runs", "notes", "TEXT"), ("runs", "origin", "VARCHAR(16)"),
+            ("runs", "stop_requested", "TEXT")):
+        if column not in have[table]:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+    for table in (sweep_changes, queue, priors):
+        table.create(conn, checkfirst=True)
+
+
 def _band_table(conn):
     """The bands table, filled from the metric lines of every sweep with early_terminate; then
     the index of every line by (sweep_id, miter), which only hyperband read, goes."""
@@ -58,7 +75,8 @@ MIGRATIONS: dict = {
     2: _add_failure_guard,  # v3: sweeps.failure_streak and last_failed_run, the sweep's failure guard
     3: _add_run_name,  # v4: runs.name, the name sweeper.init(name=...) was given
     4: _add_claim_indexes,  # v5: indexes for claims and the best run that cost the same at any size
-    5: _band_table,  # v6: the bands table (hyperband's values per band), no index of lines by band
+    5: _add_lifecycle,  # v6: sweep revisions, the run queue, priors, run tags/notes/origin, stopping one run
+    6: _band_table,  # v7: the bands table (hyperband's values per band), no index of lines by band
 }
 
 

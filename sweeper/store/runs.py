@@ -75,7 +75,7 @@ class RunsMixin:
                 row = sql.run(conn, sql.END_RUN_SWEEP, lite, sweep=sweep_id).first()
                 if state in ("finished", "stopped") and row[1]:
                     sql.run(conn, sql.RESET_FAILURES, lite, sweep=sweep_id)
-                    row = (row[0], 0, row[2])
+                    row = (row[0], 0, row[2], row[3])
             if state == "failed" and max_failures and row[0] == "running" and row[1] >= max_failures:
                 why = (f"the sweep is failing: its last {row[1]} runs failed (the last: run {run_id}, "
                        f"{values.get('stop_reason') or 'failed'}); fix the program, then `sweeper resume "
@@ -83,7 +83,7 @@ class RunsMixin:
                 conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                              .values(state="failing", ended_reason=why, updated_at=time.time()))
                 return {"state": "failing", "failure_streak": row[1], "reason": why, "lost": False}
-            self._settle(conn, sweep_id, (row[0], row[2]))
+            self._settle(conn, sweep_id, (row[0], row[2], row[3]))
             return {"state": row[0], "failure_streak": row[1], "reason": None, "lost": False}
 
         return self._tx(fn)

@@ -64,10 +64,13 @@ LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
 SUPERSEDE_POINT = (  # a crashed (or failed, with --retry-failed) grid point's run, claimed again
     "UPDATE runs SET superseded = true WHERE sweep_id = :sweep AND grid_index = :point AND NOT superseded "
     f"AND state IN ({', '.join(repr(s) for s in TERMINAL)})")
-SWEEP_STATE_CONFIG = "SELECT state, config FROM sweeps WHERE id = :sweep"
+SWEEP_STATE_CONFIG = "SELECT state, config, grid_gaps FROM sweeps WHERE id = :sweep"
 RUN_COLUMNS = ("id", "sweep_id", "project", "number", "state", "params", "grid_index", "superseded",
-               "agent_id", "host", "gpu", "created_at", "heartbeat_at", "claim_ms")
+               "agent_id", "host", "gpu", "created_at", "heartbeat_at", "claim_ms", "origin")
 NEW_RUN = insert("runs", RUN_COLUMNS)
+QUEUE_TAKEN = "UPDATE queue SET run_id = :run WHERE id = :entry"
+LIVE_POINT_STATE = "SELECT state FROM runs WHERE sweep_id = :sweep AND grid_index = :point AND NOT superseded"
+MARK_GRID_GAPS = "UPDATE sweeps SET grid_gaps = true WHERE id = :sweep"
 # A reserved run (SUGGESTED_OUTSIDE_LOCK): what its suggestion reads, and what writes it back.
 SWEEP_RUNS = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
 CHOSEN_SINCE = "SELECT id FROM runs WHERE sweep_id = :sweep AND number > :floor AND params <> '{}'"
@@ -80,7 +83,8 @@ BEAT_AGENT = "UPDATE agents SET heartbeat_at = :now WHERE id = :agent"
 # By sweep and state first: the index (sweep_id, state) finds the few running runs of a sweep of any size.
 BEAT_RUNS = ("UPDATE runs SET heartbeat_at = :now "
              "WHERE sweep_id = :sweep AND state = 'running' AND agent_id = :agent")
-AGENT_RUNNING = "SELECT id FROM runs WHERE sweep_id = :sweep AND state = 'running' AND agent_id = :agent"
+AGENT_RUNNING = ("SELECT id, stop_requested FROM runs "
+                 "WHERE sweep_id = :sweep AND state = 'running' AND agent_id = :agent")
 SWEEP_STATE_REASON = "SELECT state, ended_reason FROM sweeps WHERE id = :sweep"
 
 # ---- a run's life (runs.py) -----------------------------------------------------------------
@@ -89,9 +93,9 @@ BEST = {goal: ("SELECT best_value, id FROM runs WHERE sweep_id = :sweep AND best
                f"AND NOT superseded ORDER BY best_value {order} LIMIT 1")
         for goal, order in (("maximize", "DESC"), ("minimize", "ASC"))}
 TOUCH_RUNNING = "UPDATE runs SET heartbeat_at = heartbeat_at WHERE id = :run AND state = 'running'"
-END_RUN_SWEEP = "SELECT state, failure_streak, config FROM sweeps WHERE id = :sweep"
+END_RUN_SWEEP = "SELECT state, failure_streak, config, grid_gaps FROM sweeps WHERE id = :sweep"
 ADD_FAILURE = ("UPDATE sweeps SET failure_streak = failure_streak + 1, last_failed_run = :run "
-               "WHERE id = :sweep RETURNING state, failure_streak, config")
+               "WHERE id = :sweep RETURNING state, failure_streak, config, grid_gaps")
 RESET_FAILURES = "UPDATE sweeps SET failure_streak = 0 WHERE id = :sweep"
 
 

@@ -10,7 +10,9 @@ from .errors import NotFound, StoreError
 
 
 class SweepsMixin:
-    def create_sweep(self, config, name=None, project=None, entity=None) -> dict:
+    def create_sweep(self, config, name=None, project=None, entity=None, priors=()) -> dict:
+        """Register a sweep (a checked SweepConfig) as revision 1 of its file; `priors`: IDs of
+        runs it learns from (already checked to fit its space: search/priors.py)."""
         from .tables import sweeps
 
         norm = config.normalized
@@ -32,9 +34,13 @@ class SweepsMixin:
                 id=sid, name=name or norm.get("name"), project=project or norm.get("project"),
                 entity=entity or norm.get("entity"), method=norm["method"], state="running",
                 config=dumps(norm), config_raw=raw, source=config.source, created_at=now, updated_at=now))
+            self._write_revision(conn, sid, 1, now, ["registered"], norm, raw, config.source)
             return sid
 
-        return self.get_sweep(self._tx(fn))
+        sweep_id = self._tx(fn)
+        if priors:
+            self.add_priors(sweep_id, priors)
+        return self.get_sweep(sweep_id)
 
     def get_sweep(self, ref: str) -> dict:
         from .tables import sweeps

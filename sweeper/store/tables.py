@@ -6,7 +6,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -37,6 +37,12 @@ sweeps = Table(
     # When the store came back after a silence of every agent (an outage): leases are judged
     # only from HEARTBEAT_TIMEOUT after it (store/leases.py).
     Column("resumed_at", Float),
+    # Bumped by every `sweeper sweep --update` (sweep_changes keeps each revision): agents reload
+    # the config when the revision they hold is older.
+    Column("revision", Integer, nullable=False, server_default=text("1")),
+    # An update re-numbered the grid (values added, a parameter added): the claimed points may
+    # no longer be 0..highest, so the first open point is searched for (store/history.py).
+    Column("grid_gaps", Boolean, nullable=False, server_default=text("false")),
 )
 
 runs = Table(
@@ -77,6 +83,13 @@ runs = Table(
     Column("error", Text),  # last lines of output of a failed run, or a traceback
     Column("claim_ms", Float),  # how long claiming it took, lock wait included: contention shows here
     Column("name", Text),  # sweeper.init(name=...), W&B's display name; NULL when none was given
+    Column("tags", Text),  # JSON list of strings (`sweeper edit --tag`); NULL when none
+    Column("notes", Text),  # free text (`sweeper edit --note`)
+    # How its parameters were chosen: NULL by the method; "queued" (`sweeper enqueue`); "rerun" of
+    # an earlier run (`sweeper rerun`), which it supersedes.
+    Column("origin", String(16)),
+    # `sweeper stop RUN_ID`: the reason, set by the user; the run's agent stops it at its next heartbeat.
+    Column("stop_requested", Text),
 )
 # The partial unique index of live grid points (each point has at most one run that counts) is
 # made by PARTIAL_INDEXES below, not declared here: declaring it needs postgresql_where=, whose
@@ -109,6 +122,40 @@ bands = Table(
     Column("band", Integer, primary_key=True),
     Column("run_id", String(8), primary_key=True),
     Column("value", Float, nullable=False),
+)
+
+# Every revision of a sweep's file: the one it was registered with (1) and each --update.
+sweep_changes = Table(
+    "sweep_changes", metadata,
+    Column("sweep_id", String(8), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("changes", Text, nullable=False),  # JSON list of sentences: what changed
+    Column("config", Text, nullable=False),  # the normalized config from this revision on
+    Column("config_raw", Text, nullable=False),
+    Column("source", Text),
+)
+
+# Parameter sets to run next, before the method picks any: `sweeper enqueue` (Optuna's
+# enqueue_trial) and `sweeper rerun` (the same parameters again, superseding an earlier run).
+queue = Table(
+    "queue", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sweep_id", String(8), nullable=False),
+    Column("params", Text, nullable=False),  # JSON, nested as the program gets them
+    Column("replaces", String(8)),  # the run a rerun supersedes
+    Column("created_at", Float, nullable=False),
+    Column("run_id", String(8)),  # the run that took it; NULL while it waits
+)
+Index("queue_waiting", queue.c.sweep_id, queue.c.run_id)
+
+# Runs of other sweeps (or standalone runs) that a bayes sweep learns from, as W&B's
+# --prior_run: read with the sweep's history, never counted as its own runs.
+priors = Table(
+    "priors", metadata,
+    Column("sweep_id", String(8), primary_key=True),
+    Column("run_id", String(8), primary_key=True),
+    Column("added_at", Float, nullable=False),
 )
 
 agents = Table(

@@ -72,7 +72,8 @@ def value_key(value) -> tuple:
     if isinstance(value, (int, float)):
         return ("num", float(value))
     if isinstance(value, (list, tuple)):
-        return ("list", tuple(value_key(v) for v in value))
+        # A list and a tuple are two values, as in W&B's grid (which tells them apart by their YAML).
+        return ("list" if isinstance(value, list) else "tuple", tuple(value_key(v) for v in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), value_key(v)) for k, v in value.items())))
     return (type(value).__name__, value)
@@ -142,6 +143,44 @@ class Param:
                 out.append(v)
         return out
 
+    def axis_size(self) -> int:
+        self.grid_values()  # computes the axis once
+        return len(self.__dict__["_axis"])
+
+    def position(self, value) -> int | None:
+        """Where `value` sits on this parameter's grid axis, or None when it is not on it."""
+        positions = self.__dict__.get("_positions")
+        if positions is None:
+            positions = self.__dict__["_positions"] = {value_key(v): i for i, v in enumerate(self.grid_values())}
+        try:
+            return positions.get(value_key(value))
+        except TypeError:  # an unhashable value (a set...) is on no axis
+            return None
+
+    def misfit(self, value) -> str | None:
+        """Why `value` could not have been drawn from this parameter, or None when it could:
+        for runs that join a sweep from outside it (enqueued, or priors of a warm start)."""
+        d, s = self.distribution, self.spec
+        if d == "constant":
+            return None if value_key(value) == value_key(s["value"]) else f"the sweep's value is {s['value']!r}"
+        if d in ("categorical", "categorical_w_probabilities"):
+            known = {value_key(v) for v in s["values"]}
+            return None if value_key(value) in known else f"not one of {list(s['values'])!r}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"{value!r} is not a number"
+        if d == "int_uniform" and not float(value).is_integer():
+            return f"{value!r} is not an integer"
+        if d in BOUNDED:
+            lo, hi = s["min"], s["max"]
+            slack = 1e-9 * max(1.0, abs(lo), abs(hi)) + (s.get("q", 0) / 2 if d.startswith("q_") else 0)
+            if not lo - slack <= value <= hi + slack:
+                return f"{value!r} is outside [{lo}, {hi}]"
+        if d in ("log_normal", "q_log_normal") and value < 0:
+            return f"{value!r} is negative (a log-normal value is not)"
+        if d in ("beta", "q_beta") and not -1e-9 <= value <= 1 + 1e-9:
+            return f"{value!r} is outside [0, 1]"
+        return None
+
     def sample(self, rng) -> Any:
         """One independent draw, with W&B's meaning for every distribution."""
         d, s = self.distribution, self.spec
@@ -203,6 +242,30 @@ class Space:
 
     def sample(self, rng) -> dict:
         return self.nest({p.path: p.sample(rng) for p in self.params})
+
+    def misfits(self, nested: dict, partial: bool = False, params: list | None = None) -> list[str]:
+        """'key: why' for each parameter (of `params`, default all) whose value in `nested` this
+        space could not have drawn (missing ones too, unless `partial`); empty when they fit."""
+        given = self.flatten(nested if isinstance(nested, dict) else {})
+        out = []
+        for p in self.params if params is None else params:
+            if p.path not in given:
+                if not partial:
+                    out.append(f"{p.key}: missing")
+            elif (why := p.misfit(given[p.path])) is not None:
+                out.append(f"{p.key}: {why}")
+        return out
+
+    def point_index(self, nested: dict) -> int | None:
+        """The grid point these parameters are (grid.point's inverse), or None when one of them
+        is missing or off its axis. Keys the space does not have are ignored."""
+        index = 0
+        given = self.flatten(nested if isinstance(nested, dict) else {})
+        for p in self.params:
+            if p.path not in given or (pos := p.position(given[p.path])) is None:
+                return None
+            index = index * p.axis_size() + pos
+        return index
 
     @staticmethod
     def nest(flat: dict) -> dict:

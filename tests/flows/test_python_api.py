@@ -131,8 +131,9 @@ def test_standalone_run_recorded_under_project(store_path, tmp_path):
     assert run["summary"]["epoch"] == 2
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "runs", "--project", "plain",
                              "--json"], cwd=tmp_path, capture_output=True, text=True, check=True)
-    (row,) = json.loads(listed.stdout)
-    assert row["id"] == run_id and row["lr"] == 0.5 and row["loss"] == pytest.approx(1 / 3)
+    (row,) = json.loads(listed.stdout)  # nested, as `sweeper runs ID --json`
+    assert row["id"] == run_id and row["params"]["lr"] == 0.5 and row["summary"]["loss"] == pytest.approx(1 / 3)
+    assert row["sweep_id"] is None
 
 
 def test_standalone_run_that_raises_is_failed(store_path, tmp_path):
@@ -177,3 +178,40 @@ def test_importing_sweeper_is_light():
             " if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_list_and_tuple_values_are_two_grid_points_as_in_wandb(store_path, tmp_path):
+    """From Python a grid may list [1, 2] and (1, 2): W&B counts two points and its agent passes
+    --shape=[1, 2] and --shape=(1, 2). The store keeps the tuple a tuple (JSON has none)."""
+    import shutil
+
+    shutil.copy(os.path.join(ROOT, "tests", "agentprogs", "probe.py"), tmp_path / "probe.py")
+    sid = sweeper.sweep({"program": "probe.py", "method": "grid",
+                         "parameters": {"shape": {"values": [[1, 2], (1, 2), [1, 2], (1, 2)]}}})
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "agent", sid], cwd=tmp_path,
+                          env=dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "grid exhausted" in done.stderr, done.stderr
+    runs = open_store(store_path).runs(sid)
+    assert [r["params"]["shape"] for r in runs] == [[1, 2], (1, 2)]
+    argv = [json.loads(open(os.path.join(r["run_dir"], "probe.json")).read())["argv"] for r in runs]
+    assert [a for a in argv] == [["--shape=[1, 2]"], ["--shape=(1, 2)"]]
+
+
+def test_sweep_takes_wandbs_prior_runs(store_path, tmp_path):
+    proc = script(tmp_path, """
+        import sweeper
+        run = sweeper.init(project="p", config={"lr": 0.01, "wd": 3})
+        sweeper.log({"loss": 0.5})
+        sweeper.finish()
+        print(run.id)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    rid = proc.stdout.strip()
+    config = {"program": "train.py", "method": "bayes", "metric": {"name": "loss"},
+              "parameters": {"lr": {"min": 0.001, "max": 0.1}}}
+    sid = sweeper.sweep(config, prior_runs=[rid])
+    assert [p["id"] for p in open_store(store_path).prior_runs(sid)] == [rid]
+    with pytest.warns(UserWarning, match=f"prior run {rid} left out: .*lr: 0.01 is outside"):
+        other = sweeper.sweep(dict(config, parameters={"lr": {"min": 0.5, "max": 1.0}}), prior_runs=[rid])
+    assert open_store(store_path).prior_runs(other) == []

@@ -145,6 +145,15 @@ def test_a_version_1_store_is_migrated(store_url):
 V4_STORE = Path(__file__).resolve().parents[1] / "data" / "stores" / "v4.db"
 
 
+def _rows_as_written(path, like=None, tables=("sweeps", "runs", "metrics")) -> dict:
+    """Every row of `tables`, in the columns the store `like` (default: `path` itself) has:
+    a migration adds columns, and must change nothing in those that were there."""
+    with sqlite3.connect(like or path) as conn:
+        columns = {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
 def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path):
     """tests/data/stores/v4.db was written by 859a7c7 (schema 4): a grid sweep (1rj4peof, 6 points,
     4 run, the third failed) and a random one (i8xkz5m4, run_cap 10, 5 run). Opened by this
@@ -158,8 +167,7 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
     shutil.copy(Path(__file__).resolve().parents[1] / "data" / "stores" / "prog.py", project.root / "prog.py")
     (project.root / ".sweeper").mkdir()
     shutil.copy(V4_STORE, project.root / ".sweeper" / "sweeper.db")
-    with sqlite3.connect(V4_STORE) as conn:
-        before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in ("sweeps", "runs", "metrics")}
+    before = _rows_as_written(V4_STORE)
     status = project.cli("status", "1rj4peof", "--json", check=True)
     assert [r["state"] for r in json.loads(status.stdout)["runs"]].count("finished") == 3
     store = project.open()
@@ -167,8 +175,7 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
         assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"runs_sweep_number", "runs_sweep_best"} <= indexes
-        for table, rows in before.items():  # nothing was changed by opening it
-            assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    assert _rows_as_written(project.root / ".sweeper" / "sweeper.db", like=V4_STORE) == before  # nothing changed
     old_random = store.runs("i8xkz5m4")
     sweep = store.get_sweep("i8xkz5m4")
     assert [choose(sweep, old_random[:k])[0] for k in range(5)] == [r["params"] for r in old_random]
@@ -185,3 +192,45 @@ def test_a_store_written_by_the_previous_release_migrates_with_its_data(tmp_path
     after = project.open().runs("i8xkz5m4")
     assert [r["number"] for r in after] == list(range(1, 11))
     assert after[5]["params"] == choose(sweep, old_random)[0]
+
+
+V5_STORE = Path(__file__).resolve().parents[1] / "data" / "stores" / "v5.db"
+
+
+def test_a_store_written_by_the_release_before_schema_6_keeps_its_data_and_takes_the_new_commands(tmp_path):
+    """tests/data/stores/v5.db was written by 6bf340b (schema 5): a grid sweep (97ij8opb, 6
+    points, 4 run, the third failed), a random one (ut616uwb, run_cap 10, 5 run) and a
+    standalone run (dw2o7lfx, project v5proj, named by-hand). Opened by this sweeper it gains
+    schema 6 with every row as it was, and the commands of a sweep's life work on its sweeps."""
+    from agentlib import Project
+
+    project = Project(tmp_path / "proj")
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "stores" / "prog.py", project.root / "prog.py")
+    (project.root / ".sweeper").mkdir()
+    db = project.root / ".sweeper" / "sweeper.db"
+    shutil.copy(V5_STORE, db)
+    before = _rows_as_written(V5_STORE)
+    history = json.loads(project.cli("history", "97ij8opb", "--json", check=True).stdout)
+    assert [(r["revision"], r["changes"]) for r in history["revisions"]] == [(1, ["registered"])]
+    assert _rows_as_written(db, like=V5_STORE) == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM sweeper_meta").fetchone() == (str(SCHEMA_VERSION),)
+        assert conn.execute("SELECT count(*) FROM runs WHERE tags IS NOT NULL OR origin IS NOT NULL").fetchone() == (0,)
+    solo = json.loads(project.cli("runs", "--project", "v5proj", "--json", check=True).stdout)
+    assert [(r["id"], r["name"]) for r in solo] == [("dw2o7lfx", "by-hand")]
+
+    failed = [r["id"] for r in project.open().runs("97ij8opb") if r["state"] == "failed"]
+    project.cli("rerun", "97ij8opb", check=True)
+    assert project.agent("97ij8opb").returncode == 0  # the failed point first (it fails again), then 5 and 6
+    runs = project.open().runs("97ij8opb")
+    assert [r["params"]["a"] for r in runs if r["number"] > 4] == [3, 5, 6]
+    assert [r["id"] for r in runs if r["superseded"]] == failed
+    project.cli("enqueue", "ut616uwb", "-p", "b=0.25", check=True)
+    assert project.agent("ut616uwb", "--count", "1").returncode == 0
+    (new,) = [r for r in project.open().runs("ut616uwb") if r["number"] == 6]
+    assert new["params"] == {"a": 1, "b": 0.25} and new["origin"] == "queued"
+    project.write("wider.yaml", "program: prog.py\nmethod: grid\nmetric: {name: loss, goal: minimize}\n"
+                                "parameters:\n  a: {values: [1, 2, 3, 4, 5, 6, 7]}\n")
+    project.cli("sweep", "wider.yaml", "--update", "97ij8opb", check=True)
+    assert project.agent("97ij8opb").returncode == 0
+    assert [r["params"]["a"] for r in project.open().runs("97ij8opb")][-1] == 7

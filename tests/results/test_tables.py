@@ -1,0 +1,83 @@
+"""Tables for people at 80 columns (issue 16 item 8), through the real CLI: the best-run marker
+stays, numbers are never cut to `0.00…`, columns that do not fit are left out by priority and
+named, and running runs stay listed under --limit."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from agentlib import Project, wait_for
+
+BOWL = Path(__file__).resolve().parents[1] / "programs" / "bowl.py"
+WIDE = """
+program: bowl.py
+method: random
+run_cap: 5
+metric: {name: validation_loss_of_the_model, goal: minimize}
+parameters:
+  x: {min: 0.0, max: 1.0}
+  y: {min: 0.0, max: 1.0}
+  optimizer: {values: [adam, sgd]}
+  learning_rate: {distribution: log_uniform_values, min: 0.000001, max: 0.0001}
+  batch_size: {values: [16, 32, 64]}
+  dropout: {min: 0.0, max: 0.5}
+  weight_decay: {distribution: log_uniform_values, min: 0.0000001, max: 0.001}
+  lines: {value: 3}
+"""
+
+
+def _project(tmp_path) -> Project:
+    proj = Project(tmp_path / "proj")
+    # bowl.py logs "loss": a copy that logs it under the sweep's long metric name too.
+    text = BOWL.read_text().replace('f.write(json.dumps({"step": i, "loss": loss,',
+                                    'f.write(json.dumps({"step": i, "validation_loss_of_the_model": loss, "loss": loss,')
+    assert text != BOWL.read_text()
+    proj.write("bowl.py", text)
+    return proj
+
+
+def test_runs_and_status_fit_80_columns_by_leaving_columns_out(tmp_path):
+    proj = _project(tmp_path)
+    sid = proj.sweep(WIDE)
+    assert proj.agent(sid).returncode == 0
+    best = json.loads(proj.cli("best", sid, "--json", check=True).stdout)["run_id"]
+    for command in (("runs", sid), ("status", sid)):
+        out = proj.cli(*command, env={"COLUMNS": "80"}, check=True).stdout
+        lines = out.splitlines()
+        table = [line for line in lines if re.match(r"^[ *]  [a-z0-9]{8}  ", line)]
+        assert len(table) == 5, out
+        assert all(len(line) <= 80 for line in lines), out
+        starred = [line for line in table if line.startswith("*")]
+        assert len(starred) == 1 and best in starred[0]
+        assert "…" not in "".join(table), out  # no cell is cut: columns are left out instead
+        note = next(line for line in lines if line.startswith("not shown in 80 columns: "))
+        assert "note" in note and "time" in note
+        header = next(line for line in lines if line.lstrip().startswith("run "))
+        assert "batch_size" in header and "best" in header  # the first parameters and the best value stay
+    wide = proj.cli("runs", sid, env={"COLUMNS": "250"}, check=True).stdout
+    assert "not shown" not in wide and "weight_decay" in wide and "note" in wide
+    lr = json.loads(proj.cli("runs", sid, "--json", check=True).stdout)[0]["params"]["learning_rate"]
+    assert f"{lr:.4g}" in wide  # 4 significant digits: 1.234e-05, never 0.00…
+
+
+def test_a_running_run_stays_listed_under_limit(tmp_path):
+    proj = _project(tmp_path)
+    sid = proj.sweep(WIDE.replace("run_cap: 5", "run_cap: 4").replace("lines: {value: 3}",
+                                                                     "lines: {value: 3}\n  sleep: {value: 0}"))
+    assert proj.agent(sid, "--count", "3").returncode == 0
+    proj.write("slow.yaml", WIDE.replace("run_cap: 5", "run_cap: 4").replace(
+        "lines: {value: 3}", "lines: {value: 3}\n  sleep: {value: 30}"))
+    proj.cli("sweep", "slow.yaml", "--update", sid, check=True)
+    agent = proj.start_agent(sid)
+    store = proj.open()
+    running = wait_for(lambda: next((r for r in store.runs(sid) if r["state"] == "running" and r["n_lines"]), None),
+                       timeout=30, what="a running run with a line")
+    listed = json.loads(proj.cli("runs", sid, "--limit", "1", "--json", check=True).stdout)
+    assert len(listed) == 2 and listed[1]["id"] == running["id"] and listed[1]["state"] == "running"
+    table = proj.cli("runs", sid, "--limit", "1", env={"COLUMNS": "80"}, check=True).stdout
+    assert running["id"] in table
+    proj.cli("cancel", sid, check=True)
+    agent.communicate(timeout=60)
