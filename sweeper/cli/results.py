@@ -29,7 +29,7 @@ STATES = ("running", "finished", "failed", "crashed", "stopped", "interrupted")
 def _load_rows(store_url, sweep_ref):
     from ..results import rows as results
 
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sweep = get_sweep(store, sweep_ref)
     rows = results.run_rows(sweep, results.live_runs(store.runs(sweep["id"])))
     return store, sweep, rows
@@ -80,7 +80,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     if (sweep_ref is None) == (project is None):
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
     if project is not None:
-        sweep, rows = results.project_rows(open_store(store_url), project)
+        sweep, rows = results.project_rows(open_store(store_url, light=True), project)
     else:
         _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
@@ -149,7 +149,7 @@ def export(sweep_ref, fmt, history, out_path, store_url):
     """
     from ..results import export
 
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sweep = get_sweep(store, sweep_ref)
     out = open(out_path, "w", newline="", encoding="utf-8") if out_path else sys.stdout
     try:  # streamed: written as read from the store

@@ -41,10 +41,18 @@ class Store(SweepsMixin, RevisionsMixin, LeasesMixin, ClaimsMixin, QueueMixin, E
     StoreUnavailable (no answer for SWEEPER_STORE_TIMEOUT s) or NotFound."""
 
 
-def open_store(url: str | None = None, start=None, create: bool = True) -> Store:
+def open_store(url: str | None = None, start=None, create: bool = True, light: bool = False) -> Store:
     """The store at `url` (postgresql://..., sqlite:///PATH, a file path), or the nearest
     .sweeper/ folder upward from `start` (made in `start` when there is none).
 
-    create=False opens only a store that exists (NoStore otherwise): for commands that read."""
+    create=False opens only a store that exists (NoStore otherwise): for commands that read.
+    light=True (with create=False): an SQLite store is opened without SQLAlchemy when it can
+    be (store/lite.py): the read commands' start-up."""
     sa_url, root = location.resolve(url, start, create=create)
+    if light and not create and sa_url.startswith("sqlite:///"):
+        from .base import NeedsFullStore
+        try:
+            return Store(sa_url, root, create=False, light=True)
+        except NeedsFullStore:
+            pass
     return Store(sa_url, root, create=create)

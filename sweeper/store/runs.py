@@ -136,19 +136,11 @@ class RunsMixin:
         """Runs in creation order, as they are: a read writes nothing. (Standalone runs whose
         program is gone are marked crashed by the commands that show them, which call
         leases.reap_standalone first: results/rows.project_rows.)"""
-        from .tables import runs
-
-        def fn(conn):
-            q = runs.select().order_by(runs.c.created_at)
-            if sweep_id is not None:
-                q = q.where(runs.c.sweep_id == sweep_id)
-            if project is not None:
-                q = q.where(runs.c.project == project)
-            if not include_superseded:
-                q = q.where(runs.c.superseded.is_(False))
-            return [run_dict(r) for r in conn.execute(q).mappings()]
-
-        return self._tx(fn, write=False)
+        where = [w for w, on in (("sweep_id = :sweep", sweep_id is not None), ("project = :project", project is not None),
+                                 ("NOT superseded", not include_superseded)) if on]
+        statement = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at"
+        return self._tx(lambda c: [run_dict(r) for r in sql.run(c, statement, self.is_sqlite, sweep=sweep_id,
+                                                                 project=project).mappings()], write=False)
 
     def metric_rows(self, run_id: str) -> list[dict]:
         from .tables import metrics
@@ -174,47 +166,26 @@ class RunsMixin:
                                                           band=band, run=exclude_run or "")], write=False)
 
     def count_runs(self, sweep_id: str) -> dict:
-        from sqlalchemy import func, select
-
-        from .tables import runs
-
-        def fn(conn):
-            q = (select(runs.c.state, func.count()).where(runs.c.sweep_id == sweep_id,
-                                                          runs.c.superseded.is_(False))
-                 .group_by(runs.c.state))
-            return {s: n for s, n in conn.execute(q)}
-
-        return self._tx(fn, write=False)
+        """Live runs by state, counted by the database."""
+        return self._tx(lambda c: {st: n for st, n in sql.run(c, sql.COUNT_BY_STATE, self.is_sqlite, sweep=sweep_id)},
+                        write=False)
 
     def top_runs(self, sweep_id: str, maximize: bool, limit: int) -> list[dict]:
         """The `limit` best live runs by best_value (runs without one last, ties in creation
         order, as results.rows.sort_rows orders them), then every running run not among them:
         what `status` shows of a sweep of any size, sorted by the database."""
-        from sqlalchemy import and_
-
-        from .tables import runs
-
-        live = and_(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
-        order = runs.c.best_value.desc() if maximize else runs.c.best_value.asc()
+        lite = self.is_sqlite
 
         def fn(conn):
-            top = [run_dict(r) for r in conn.execute(
-                runs.select().where(live).order_by(runs.c.best_value.is_(None), order, runs.c.created_at)
-                .limit(max(0, int(limit)))).mappings()]
+            top = [run_dict(r) for r in sql.run(conn, sql.TOP_RUNS["maximize" if maximize else "minimize"], lite,
+                                                sweep=sweep_id, limit=max(0, int(limit))).mappings()]
             seen = {r["id"] for r in top}
-            running = conn.execute(runs.select().where(live, runs.c.state == "running")
-                                   .order_by(runs.c.created_at)).mappings()
+            running = sql.run(conn, sql.RUNNING_RUNS, lite, sweep=sweep_id).mappings()
             return top + [run_dict(r) for r in running if r["id"] not in seen]
 
         return self._tx(fn, write=False)
 
     def grid_points_done(self, sweep_id: str) -> int:
         """Grid points whose live run counts (not crashed or interrupted), counted by the database."""
-        from sqlalchemy import func, select
-
-        from .tables import runs
-
-        q = select(func.count(func.distinct(runs.c.grid_index))).where(
-            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False), runs.c.grid_index.is_not(None),
-            runs.c.state.not_in(RERUN))
-        return self._tx(lambda c: c.execute(q).scalar() or 0, write=False)
+        return self._tx(lambda c: sql.run(c, sql.GRID_POINTS_DONE, self.is_sqlite, sweep=sweep_id).scalar() or 0,
+                        write=False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from .encoding import TERMINAL
+from .encoding import RERUN, TERMINAL
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -59,6 +59,12 @@ REAPABLE = (
     "LEFT OUTER JOIN agents ON agents.id = runs.agent_id "
     "WHERE runs.sweep_id = :sweep AND runs.state = 'running' "
     "AND (coalesce(runs.heartbeat_at, 0) < :stale OR agents.host = :host)")
+CRASH_RUN = ("UPDATE runs SET state = 'crashed', ended_at = :now, stop_reason = :reason "
+             "WHERE id = :run AND state = 'running'")
+CRASH_AGENTS = ("UPDATE agents SET state = 'crashed' "
+                "WHERE sweep_id = :sweep AND state = 'running' AND heartbeat_at < :stale")
+SWEEP_RESUMED = "SELECT resumed_at FROM sweeps WHERE id = :sweep"
+SET_RESUMED = "UPDATE sweeps SET resumed_at = :now WHERE id = :sweep"
 LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
                    "WHERE sweep_id = :sweep AND state = 'running'")
 SUPERSEDE_POINT = (  # a crashed (or failed, with --retry-failed) grid point's run, claimed again
@@ -120,6 +126,16 @@ def _run_columns(columns: tuple) -> tuple:
         raise ValueError(f"not columns of runs: {', '.join(map(str, unknown))}")
     return columns
 
+
+# ---- reads of `status` (runs.py), as SQL text so that a light store (lite.py) runs them --------
+
+_LIVE = "sweep_id = :sweep AND NOT superseded"
+TOP_RUNS = {goal: f"SELECT * FROM runs WHERE {_LIVE} ORDER BY best_value IS NULL, best_value {order}, created_at "
+                  "LIMIT :limit" for goal, order in (("maximize", "DESC"), ("minimize", "ASC"))}
+RUNNING_RUNS = f"SELECT * FROM runs WHERE {_LIVE} AND state = 'running' ORDER BY created_at"
+COUNT_BY_STATE = f"SELECT state, count(*) FROM runs WHERE {_LIVE} GROUP BY state"
+GRID_POINTS_DONE = (f"SELECT count(DISTINCT grid_index) FROM runs WHERE {_LIVE} AND grid_index IS NOT NULL "
+                    f"AND state NOT IN ({', '.join(repr(s) for s in RERUN)})")
 
 # ---- reads streamed (base._stream): exports ----------------------------------------------------
 

@@ -6,7 +6,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
-SCHEMA_VERSION = 7
+from .version import SCHEMA_VERSION  # noqa: E402,F401 - read from here by migrate.py and tests
 
 metadata = MetaData()
 
