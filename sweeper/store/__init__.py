@@ -2,15 +2,19 @@
 
 Agents coordinate through it alone; one `Store` serves both engines (SQLAlchemy Core).
 
-    base.py      the engine and `_tx`, one transaction retried while the store is away
+    base.py      the engine and `_tx`, one transaction retried while the store is away;
+                 `_stream`, rows read a batch at a time (exports)
+    lite.py      an SQLite store opened to read through sqlite3, without SQLAlchemy (status...)
+    sql.py       the statements of the hot paths, as SQL text both engines read
     sweeps.py    sweeps: register, look up, change state
     leases.py    agents, heartbeats and leases by the store's clock; reaping; fencing
-    claims.py    the next run of a sweep, under the sweep's lock
+    claims.py    the next run of a sweep, under the sweep's lock (bayes: reserved under it,
+                 suggested outside it); history.py: what a claim reads of the sweep's runs
     queue.py     parameter sets to run next: enqueued ones, reruns
     revisions.py a sweep's file over its life (--update), and the prior runs it learns from
     edits.py     names, tags, notes; stopping one run; deleting runs and sweeps
-    runs.py      a run's updates and end, its metric lines, reads
-    tables.py    the tables; migrate.py: schema versions; location.py: where the store is
+    runs.py      a run's updates and end, its metric lines and hyperband's band values, reads
+    tables.py    the tables; version.py, migrate.py: schema versions; location.py: where the store is
 
 What readers may assume while agents write: every method is one transaction, so a read
 sees a run either before or after a write, never half of it; a run's `summary`,
