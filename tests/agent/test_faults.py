@@ -170,7 +170,7 @@ def test_full_disk_is_a_clear_error_and_nothing_is_lost(tmp_path, small_disk):
     assert project.agent(sid, "--count", "1").returncode == 0
     db = project.store
     before = query(db, "SELECT id, state, n_lines FROM runs")
-    with open(small_disk / "filler", "wb") as f:  # take every byte that is left
+    with open(small_disk / "filler", "wb", buffering=0) as f:  # every byte left; unbuffered: close() has nothing to flush
         try:
             while True:
                 f.write(b"\0" * 65536)
