@@ -217,7 +217,7 @@ class LeasesMixin:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
                 return fn(conn)
             return self._tx(pg)
-        from sqlalchemy.exc import DBAPIError
+        DBAPIError = self._db_errors  # noqa: N806 - SQLAlchemy's, or sqlite3's on a light store (lite.py)
         try:
             with self._write.connect() as conn:
                 raw = conn.connection.dbapi_connection
