@@ -64,12 +64,19 @@ def machine() -> str:
 
 # The CLI, saying at exit how much CPU its own process used (children excluded): on a shared
 # machine the least noisy measure of what the agent itself costs. Run as [python, *CPU_CLI, ...].
+# It says its peak memory (PEAK_RSS_KB) too.
 CPU_CLI = ["-c", "import atexit, resource, sys\n"
                  "atexit.register(lambda: print('AGENT_CPU', resource.getrusage(resource.RUSAGE_SELF).ru_utime"
-                 " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, file=sys.stderr))\n"
+                 " + resource.getrusage(resource.RUSAGE_SELF).ru_stime, '\\nPEAK_RSS_KB',"
+                 " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
                  "from sweeper.cli import main; sys.argv[0] = 'sweeper'; main()"]
 
 
 def cpu_seconds(stderr: str) -> float:
     """The CPU seconds a CPU_CLI process reported at its exit."""
     return float([ln for ln in stderr.splitlines() if ln.startswith("AGENT_CPU")][-1].split()[1])
+
+
+def peak_rss_mb(stderr: str) -> float:
+    """The peak resident memory a CPU_CLI process reported at its exit, in MB."""
+    return float([ln for ln in stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1].split()[1]) / 1024

@@ -23,12 +23,18 @@ QUICK = [
     ("Start-up", ["startup.py", "20"]),
     ("Agent overhead per run", ["agent_overhead.py", "200"]),
     ("Metric ingestion", ["ingest.py", "1000000"]),
+    ("Metric ingestion, 8 agents", ["ingest.py", "250000", "--agents", "8"]),
     ("4 agents x 500 runs, SQLite", ["parallel_agents.py", "4", "500"]),
     ("16 agents, SQLite", ["parallel_agents.py", "16", "50"]),
     ("16 agents, PostgreSQL", ["parallel_agents.py", "16", "50", PG]),
     ("Bayes suggestion latency", ["suggest_latency.py", "--repeats", "5"]),
 ]
 LONG = [
+    ("Sweep size", ["scale.py", "--sizes", "0,1000,10000", "--runs", "50", "--repeat", "3", "--lines", "100"]),
+    ("Metric ingestion: where the time goes", ["ingest_ceiling.py", "1000000", "--writers", "8"]),
+    ("64 agents, 20 s runs, PostgreSQL", ["parallel_agents.py", "64", "3", "--seconds", "20", "--own-pg"]),
+    ("64 agents, 20 s runs, SQLite", ["parallel_agents.py", "64", "3", "--seconds", "20"]),
+    ("1,000 simulated agents, one PostgreSQL", ["cluster_sim.py", "--agents", "1000", "--procs", "4", "--conns", "16"]),
     ("Bayes search quality", ["search_quality.py", "--jobs", "2"]),
     ("Compute saved by hyperband", ["hyperband_savings.py", "10", "200", "2"]),
     ("Report at 1,000 runs x 100 lines", ["report_scale.py", "1000", "100"]),

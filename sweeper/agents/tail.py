@@ -68,6 +68,8 @@ class Tailer:
         self.best_step: int | None = None
         self.malformed = 0
         self.rows: list[tuple] = []
+        self._at_band = frozenset(self.bands)
+        self.band_rows: list[tuple] = []  # (band, value): the run's value at each band it reached
         self.decision: hyperband.Decision | None = None
         self.target_hit = False
         self._last_flush = time.monotonic()
@@ -113,7 +115,7 @@ class Tailer:
             self.partial = b""
         if summary:
             self.summary.update(summary)
-        if summary or self.rows or self._flushed != (self.seq, self.malformed):
+        if summary or self.rows or self.band_rows or self._flushed != (self.seq, self.malformed):
             self.flush()  # else what is stored is already all of it: one transaction fewer per run
 
     # ---- reading ------------------------------------------------------------------
@@ -174,39 +176,43 @@ class Tailer:
 
     def _ingest(self, lines):
         now = time.time()
-        metric = self.metric
-        rows = self.rows
-        loads, isfinite = json.loads, math.isfinite
-        for raw in lines:  # the tailer's hot path: no call per line that a plain line does not need
-            text = raw.strip()
-            if not text:
-                continue
-            try:
-                text = text.decode("utf-8")
-                obj = loads(text)
-            except Exception:  # noqa: BLE001 - ValueError, RecursionError, MemoryError...: the line's fault
-                obj = None
-            if not isinstance(obj, dict) or (text.count("{") + text.count("[") > MAX_DEPTH and _too_deep(obj)):
-                self._malformed(raw)
-                continue
-            step = obj.get("_step")
-            if not isinstance(step, int) or isinstance(step, bool):
-                step = None
-            mval = miter = None
-            if metric is not None:
-                v = obj.get(metric)
-                mval = (v if isfinite(v) else None) if v.__class__ is float else _metric_value(v)
-                if mval is not None:
-                    self.miter += 1
-                    miter = self.miter
-                    if self.bands:
-                        self.values.append(mval)
-                    if self.best_value is None or (mval > self.best_value if self.maximize else mval < self.best_value):
-                        self.best_value = mval
-                        self.best_step = step if step is not None else self.seq
-            self.summary.update(obj)
-            rows.append((self.seq, step, now, text, mval, miter))
-            self.seq += 1
+        metric, maximize, bands = self.metric, self.maximize, bool(self.bands)
+        add_row, add_value, update = self.rows.append, self.values.append, self.summary.update
+        at_band, add_band = self._at_band, self.band_rows.append
+        seq, miter, best, best_step = self.seq, self.miter, self.best_value, self.best_step
+        isfinite = math.isfinite
+        try:
+            for raw in lines:  # the tailer's hot path: no call per line that a plain line does not need
+                raw = raw.strip()
+                if not raw:
+                    continue
+                obj, text = _parse(raw)
+                if obj is None or (len(raw) > MAX_DEPTH and raw.count(b"{") + raw.count(b"[") > MAX_DEPTH
+                                   and _too_deep(obj)):
+                    self._malformed(raw)
+                    continue
+                step = obj.get("_step")
+                if step.__class__ is not int:
+                    step = step if isinstance(step, int) and not isinstance(step, bool) else None
+                mval = mi = None
+                if metric is not None:
+                    v = obj.get(metric)
+                    mval = (v if isfinite(v) else None) if v.__class__ is float else _metric_value(v)
+                    if mval is not None:
+                        miter += 1
+                        mi = miter
+                        if bands:
+                            add_value(mval)
+                            if mi in at_band:
+                                add_band((mi, mval))
+                        if best is None or (mval > best if maximize else mval < best):
+                            best = mval
+                            best_step = step if step is not None else seq
+                update(obj)
+                add_row((seq, step, now, text, mval, mi))
+                seq += 1
+        finally:
+            self.seq, self.miter, self.best_value, self.best_step = seq, miter, best, best_step
 
     def _malformed(self, raw: bytes):
         self.malformed += 1
@@ -259,7 +265,8 @@ class Tailer:
 
     def flush(self):
         rows, self.rows = self.rows, []
-        self.store.add_metrics(self.run_id, self.sweep_id, rows, self.run_values())
+        band_rows, self.band_rows = self.band_rows, []
+        self.store.add_metrics(self.run_id, self.sweep_id, rows, self.run_values(), bands=band_rows)
         self._flushed = (self.seq, self.malformed)
         self._last_flush = time.monotonic()
 
@@ -268,11 +275,38 @@ def metrics_path(run_dir: str) -> str:
     return os.path.join(run_dir, "metrics.jsonl")
 
 
-def _is_object(raw: bytes) -> bool:
+def _parse_json(raw: bytes):
+    """(the object, the line as text), or (None, None) for a line that is not a JSON object."""
     try:
-        return isinstance(json.loads(raw.strip().decode("utf-8")), dict)
-    except Exception:  # noqa: BLE001 - as in _ingest: whatever the parser raises
-        return False
+        text = raw.decode("utf-8")
+        obj = json.loads(text)
+    except Exception:  # noqa: BLE001 - ValueError, RecursionError, MemoryError...: the line's fault
+        return None, None
+    return (obj, text) if obj.__class__ is dict else (None, None)
+
+
+try:  # the optional fast parser (pip install 'sweeper[fast]'): about 5x json's speed per line
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _fast_loads = None
+
+
+def _parse_fast(raw: bytes):
+    """As _parse_json, through orjson first. orjson is strict JSON: a line it refuses (NaN and
+    Infinity, integers beyond 64 bits, lone surrogates...) is read again by the json module,
+    so every line is taken exactly as json takes it."""
+    try:
+        obj = _fast_loads(raw)
+    except Exception:  # noqa: BLE001 - whatever orjson refuses, json decides
+        return _parse_json(raw)
+    return (obj, raw.decode("utf-8")) if obj.__class__ is dict else (None, None)
+
+
+_parse = _parse_json if _fast_loads is None else _parse_fast
+
+
+def _is_object(raw: bytes) -> bool:
+    return _parse_json(raw.strip())[0] is not None
 
 
 def _metric_value(v) -> float | None:

@@ -54,14 +54,16 @@ def store_failure(exc) -> "Fail":
     return Fail(str(exc))
 
 
-def open_store(url, create: bool = False):
+def open_store(url, create: bool = False, light: bool = False):
     """The store of --store / SWEEPER_STORE / the nearest .sweeper/. Only `sweep` and `agent`
-    pass create=True: a command that reads never makes a store (or its folders)."""
+    pass create=True: a command that reads never makes a store (or its folders). light=True:
+    the read commands that start often (status, runs, export, best) open an SQLite store
+    without SQLAlchemy (store/lite.py)."""
     from ..store import StoreError
     from ..store import open_store as _open
 
     try:
-        return _open(url, create=create)
+        return _open(url, create=create, light=light)
     except ValueError as exc:
         raise Fail(str(exc), EXIT_BAD_INPUT) from None
     except StoreError as exc:

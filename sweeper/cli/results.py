@@ -29,7 +29,7 @@ STATES = ("running", "finished", "failed", "crashed", "stopped", "interrupted")
 def _load_rows(store_url, sweep_ref):
     from ..results import rows as results
 
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sweep = get_sweep(store, sweep_ref)
     rows = results.run_rows(sweep, results.live_runs(store.runs(sweep["id"])))
     return store, sweep, rows
@@ -80,7 +80,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     if (sweep_ref is None) == (project is None):
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
     if project is not None:
-        sweep, rows = results.project_rows(open_store(store_url), project)
+        sweep, rows = results.project_rows(open_store(store_url, light=True), project)
     else:
         _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
@@ -147,26 +147,22 @@ def export(sweep_ref, fmt, history, out_path, store_url):
       sweeper export abcd1234 --format jsonl | jq 'select(.state == "finished")'
       sweeper export abcd1234 --history --format csv -o lines.csv
     """
-    from ..results import rows as results
-
     from ..results import export
 
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sweep = get_sweep(store, sweep_ref)
-    all_runs = store.runs(sweep["id"])
     out = open(out_path, "w", newline="", encoding="utf-8") if out_path else sys.stdout
-    try:
+    try:  # streamed: written as read from the store
         if history:
-            lines = (line for run in all_runs for line in results.history_rows(run["id"], store.metric_rows(run["id"])))
-            export.write_history(lines, fmt, out)
+            run_ids = [r["id"] for r in store.iter_runs(sweep["id"])]
+            export.write_history(lambda: export.sweep_history(store, run_ids), fmt, out)
         else:
-            rows = results.run_rows(sweep, all_runs)
-            export.write_runs(sweep, rows, fmt, out)
+            written = export.write_runs(sweep, lambda: store.iter_runs(sweep["id"]), fmt, out)
     finally:
         if out_path:
             out.close()
     if out_path:
-        what = "metric lines" if history else f"{len(all_runs)} runs"
+        what = "metric lines" if history else f"{written} runs"
         click.echo(f"wrote {what} of sweep {sweep['id']} to {out_path}", err=True)
 
 

@@ -52,7 +52,7 @@ def status(sweep_ref, watch, interval, limit, all_runs, store_url, as_json):
         limit = None
     elif limit is None:
         limit = DEFAULT_LIMIT
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sw = get_sweep(store, sweep_ref)
     if watch and not as_json and sys.stdout.isatty():
         try:
@@ -91,7 +91,7 @@ def best(sweep_ref, fmt, store_url, as_json):
     from ..results import progress
     from ..results.format import with_iso
 
-    store = open_store(store_url)
+    store = open_store(store_url, light=True)
     sw = get_sweep(store, sweep_ref)
     run = progress.best_run(sw, store.runs(sw["id"]))
     if run is None:

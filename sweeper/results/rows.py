@@ -149,14 +149,19 @@ def cell(row: dict, column: str):
     return flat_row(row).get(column)
 
 
-def flat_columns(sweep: dict, rows: list[dict]) -> list[str]:
-    """Column names of the flat rows, in a stable order: fixed, parameters, then metrics A-Z."""
-    flats = [flat_row(r) for r in rows]
+def flat_columns(sweep: dict, rows) -> list[str]:
+    """Column names of the flat rows, in a stable order: fixed, parameters, then metrics A-Z.
+    rows: any iterable of rows, read once (an export streams them)."""
+    seen_params: set = set()
+    seen_flat: set = set()
+    for r in rows:
+        seen_params.update(r["params"])
+        seen_flat.update(flat_row(r))
     params = parameter_keys(sweep)
-    params += sorted({k for r in rows for k in r["params"]} - set(params))
+    params += sorted(seen_params - set(params))
     param_cols = [k if k not in FIXED_COLUMNS else f"params.{k}" for k in params]
     taken = set(FIXED_COLUMNS) | set(param_cols)
-    metric_cols = sorted({k for f in flats for k in f} - taken)
+    metric_cols = sorted(seen_flat - taken)
     return list(FIXED_COLUMNS) + param_cols + metric_cols
 
 

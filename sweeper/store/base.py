@@ -15,16 +15,32 @@ from typing import Callable
 from .errors import StoreError, StoreUnavailable
 
 
-class StoreBase:
-    def __init__(self, sa_url: str, root: Path, create: bool = True):
-        from sqlalchemy import create_engine, event
-        from sqlalchemy.engine import make_url
+class NeedsFullStore(Exception):
+    """A light store (lite.py) that cannot serve: the schema needs migrating, or is not there."""
 
-        self.url = make_url(sa_url)
+
+class StoreBase:
+    def __init__(self, sa_url: str, root: Path, create: bool = True, light: bool = False):
         self.root = Path(root)
-        self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.unavailable_timeout = float(os.environ.get("SWEEPER_STORE_TIMEOUT", "120"))
         self._beats: dict[str, float] = {}  # sweep -> when this process's agent last beat there (leases.py)
+        if light:  # an SQLite store opened to read, without SQLAlchemy (lite.py)
+            import sqlite3
+
+            from .lite import LiteEngine, LiteURL
+
+            path = sa_url[len("sqlite:///"):]
+            self.url, self.is_sqlite, self._db_errors = LiteURL(path), True, (sqlite3.Error,)
+            self._write, self._read = LiteEngine(path, "BEGIN IMMEDIATE"), LiteEngine(path, "BEGIN")
+            self._check_schema_light()
+            return
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import DBAPIError
+
+        self.url = make_url(sa_url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._db_errors = (DBAPIError,)
         if self.is_sqlite:
             self._write = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
             self._read = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
@@ -63,8 +79,7 @@ class StoreBase:
 
     def _tx(self, fn: Callable, write: bool = True):
         """Run fn(conn) in one transaction; retry while the store is briefly unreachable."""
-        from sqlalchemy.exc import DBAPIError
-
+        DBAPIError = self._db_errors  # noqa: N806 - SQLAlchemy's, or sqlite3's on the light way
         engine = self._write if write else self._read
         started = time.monotonic()
         deadline = started + self.unavailable_timeout
@@ -83,6 +98,22 @@ class StoreBase:
                                            f"{_short(exc)}") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    def _stream(self, statement: str, batch: int = 1000, **params):
+        """The rows of one read statement (`sql.run` text) as they come, as dicts: a few batches
+        in memory however many rows there are (PostgreSQL: a server-side cursor). A read
+        transaction stays open while the caller iterates; a failure is a StoreError."""
+        from . import sql
+
+        DBAPIError = self._db_errors  # noqa: N806
+        try:
+            with self._read.connect() as conn:
+                conn = conn.execution_options(stream_results=True, yield_per=batch)
+                with conn.begin():
+                    for row in sql.run(conn, statement, self.is_sqlite, **params).mappings():
+                        yield dict(row)
+        except DBAPIError as exc:
+            raise StoreError(self._explain(exc)) from None
 
     def _explain(self, exc) -> str:
         msg = _short(exc)
@@ -106,6 +137,19 @@ class StoreBase:
         if "disk is full" in low or "no space" in low:
             return f"no space left for the store {self.display_url}: {msg} (nothing already recorded was changed)"
         return f"store error ({self.display_url}): {msg}"
+
+    def _check_schema_light(self):
+        """The light way serves a store of this schema version only (migrating needs SQLAlchemy)."""
+        from .version import SCHEMA_VERSION
+
+        try:
+            row = self._tx(lambda c: c.exec_driver_sql(
+                "SELECT value FROM sweeper_meta WHERE key = 'schema_version'").first(), write=False)
+        except StoreError:
+            row = None  # no such table, not a database...: the full store says what is wrong
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            self.dispose()
+            raise NeedsFullStore()
 
     def _ensure_schema(self, create: bool = True):
         from .migrate import ensure_schema

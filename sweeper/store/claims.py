@@ -3,6 +3,17 @@
 A claim takes an exclusive lock for its sweep (BEGIN IMMEDIATE on SQLite, SELECT ... FOR
 UPDATE of the sweep's row on PostgreSQL), so two agents never get the same grid point; a
 partial unique index on (sweep_id, grid_index) backs that up in the database itself.
+
+A method that fits a model to every run (bayes) does not choose under the lock, or parallel
+agents would queue behind each other's fits: the claim reserves the run under the lock (the
+sweep's state and run_cap checked, a number given, the run inserted as `running` with no
+parameters yet), suggests outside it from every run whose parameters are chosen (running ones
+are pending points for the method, so each suggestion sees those committed before it began),
+and then writes the parameters into its own run. Runs that finish meanwhile do not change
+the suggestion; but if another run got its parameters meanwhile (an agent that suggested at
+the same moment, from the same runs, and whose model likely chose the same point), the
+suggestion is made again with that run pending. The draws are seeded by the reserved run's
+number, so two agents suggesting at once never share a seed.
 """
 
 from __future__ import annotations
@@ -15,9 +26,14 @@ from typing import Callable
 from . import ids, sql
 from .encoding import RERUN, dumps, loads, run_dict, sweep_dict
 from .errors import NotFound
-from .history import SweepHistory
+from .history import Snapshot, SweepHistory
 
 GRID_EXHAUSTED = "grid exhausted"
+# Methods whose choice reads every run and fits a model to them: chosen outside the sweep's lock.
+SUGGESTED_OUTSIDE_LOCK = frozenset({"bayes"})
+# A reserved run's parameters until its suggestion is written: JSON that every reader can take.
+RESERVED_PARAMS: dict = {}
+SUGGESTIONS = 3  # suggestions of a reserved run while others are written first; the last under the lock
 
 
 @dataclass
@@ -47,6 +63,7 @@ class ClaimsMixin:
         lite = self.is_sqlite
 
         def fn(conn):
+            read.clear()  # a retried transaction starts afresh
             row = sql.run(conn, sql.SWEEP_ROW if lite else sql.SWEEP_ROW_LOCKED, lite,
                           sweep=sweep_id).mappings().first()
             if row is None:
@@ -77,7 +94,11 @@ class ClaimsMixin:
                         conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(
                             state="finished", ended_reason=reason, updated_at=now))
                     return Claim(stop=reason, code="run_cap")
-                choice = choose(sweep, history, retry_failed)
+                if sweep["config"]["method"] in SUGGESTED_OUTSIDE_LOCK:
+                    choice = RESERVED_PARAMS, None  # reserved: chosen after the lock (_suggest_reserved)
+                    read["reserved"] = True
+                else:
+                    choice = choose(sweep, history, retry_failed)
                 if choice is None:  # only grid runs out
                     running = history.running_count()
                     if running:
@@ -108,9 +129,81 @@ class ClaimsMixin:
             sql.run(conn, sql.NEW_RUN, lite, **values)
             if taken is not None:
                 sql.run(conn, sql.QUEUE_TAKEN, lite, run=rid, entry=taken["qid"])
+            read["sweep"] = sweep
             return Claim(run=run_dict(values), revision=sweep.get("revision") or 1)
 
-        return self._tx(fn)
+        while True:
+            read: dict = {}  # the sweep as the claim's transaction read it; whether it reserved the run
+            claim = self._tx(fn)
+            if claim.run is None or not read.get("reserved"):
+                return claim
+            run = self._suggest_reserved(read["sweep"], claim.run, choose, retry_failed, began)
+            if run is not None:
+                return Claim(run=run, revision=claim.revision)
+            # Reaped while its suggestion was made (the agent was away for a whole lease): claim anew.
+
+    def _suggest_reserved(self, sweep: dict, run: dict, choose: Callable, retry_failed: bool,
+                          began: float) -> dict | None:
+        """Choose a reserved run's parameters outside the sweep's lock and write them into it;
+        None if the run was reaped meanwhile. If choosing fails, the run is recorded crashed
+        (not left running without parameters) and the error goes on to the caller.
+
+        Agents that suggest at the same moment see the same runs, and a model would send them
+        to the same point: so the parameters are written only if no other run got its own since
+        this suggestion read the runs; otherwise it is made again, seeing that run pending. An
+        agent outpaced SUGGESTIONS - 1 times (a slow one among fast ones) makes its last one
+        under the sweep's lock, as every claim once did: never from runs it knows to be stale."""
+        try:
+            for attempt in range(1, SUGGESTIONS + 1):
+                last = attempt == SUGGESTIONS
+                outcome = self._tx(lambda c: self._suggest(c, sweep, run, choose, retry_failed, began, last),
+                                   write=last)
+                if outcome[0] == "stale":  # read outside the lock: check and write under it
+                    outcome = self._tx(lambda c: self._write_suggestion(c, sweep["id"], run, *outcome[1:]))
+                if outcome[0] != "stale":
+                    return outcome[1] if outcome[0] == "written" else None
+        except BaseException as exc:
+            try:
+                self.finish_run(run["id"], "crashed", stop_reason=f"its parameters could not be chosen: {exc!r}"[:500])
+            except Exception:  # noqa: BLE001 - the store may be what failed: the lease then runs out
+                pass
+            raise
+
+    def _suggest(self, conn, sweep, run, choose, retry_failed, began, locked: bool) -> tuple:
+        """Read the runs, suggest. Outside the lock: ("stale", params, claim_ms, known) for
+        _write_suggestion to check and write; under it (locked): written at once."""
+        lite = self.is_sqlite
+        if locked and not lite:
+            sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep["id"])
+        from .revisions import read_priors
+
+        rows = sql.run(conn, sql.SWEEP_RUNS, lite, sweep=sweep["id"]).mappings().all()
+        others = [run_dict(r) for r in rows if not _unchosen(r)]
+        snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
+        params, _ = choose(sweep, snapshot, retry_failed)
+        claim_ms = (time.monotonic() - began) * 1000
+        if locked:
+            return self._write_suggestion(conn, sweep["id"], run, params, claim_ms, None)
+        # What may get parameters after this read: the runs still unchosen in it, and later ones.
+        floor = min([r["number"] - 1 for r in rows if _unchosen(r) and r["id"] != run["id"]]
+                    + [max((r["number"] for r in others), default=0)])
+        return "stale", params, claim_ms, (floor, {r["id"] for r in others})
+
+    def _write_suggestion(self, conn, sweep_id: str, run: dict, params: dict, claim_ms: float,
+                          known: tuple | None) -> tuple:
+        """("written", the run) | ("stale",) (a run got parameters after the suggestion read
+        the runs) | ("lost",) (reaped). known: (floor, ids): every run numbered above floor that
+        had parameters when they were read is in ids; None: the runs were read under the lock."""
+        lite = self.is_sqlite
+        if known is not None:
+            if not lite:  # the check and the write as one step among agents (SQLite: BEGIN IMMEDIATE)
+                sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep_id)
+            floor, ids = known
+            if any(r not in ids for (r,) in sql.run(conn, sql.CHOSEN_SINCE, lite, sweep=sweep_id, floor=floor)):
+                return ("stale",)
+        if not sql.run(conn, sql.SET_PARAMS, lite, run=run["id"], params=dumps(params), claim_ms=claim_ms).rowcount:
+            return ("lost",)
+        return "written", dict(run, params=params, claim_ms=claim_ms)
 
     def _queued_point(self, conn, sweep: dict, history, params: dict) -> int | None:
         """An enqueued parameter set's grid point, when it is one that no live run covers (a
@@ -155,3 +248,8 @@ class ClaimsMixin:
             conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                          .values(state="finished", ended_reason=reason, updated_at=time.time()))
 
+
+
+def _unchosen(row) -> bool:
+    """A run reserved by a claim whose parameters are being chosen (or were never: its agent died)."""
+    return row["params"] == "{}"

@@ -58,7 +58,7 @@ class EditsMixin:
         are on this host under the store's runs folder, their files. Refused (nothing deleted)
         if one is running or unknown. A grid run's point is open again (its sweep, if it had
         finished with its grid, runs again). Returns the deleted runs."""
-        from .tables import metrics, priors, queue, runs, sweeps
+        from .tables import bands, metrics, priors, queue, runs, sweeps
 
         run_ids = list(dict.fromkeys(run_ids))
 
@@ -73,6 +73,7 @@ class EditsMixin:
                 raise Refused(f"run {', '.join(busy)} is running: stop it first (`sweeper stop RUN_ID`), "
                               "then delete it")
             conn.execute(metrics.delete().where(metrics.c.run_id.in_(run_ids)))
+            conn.execute(bands.delete().where(bands.c.run_id.in_(run_ids)))
             conn.execute(queue.delete().where(queue.c.run_id.in_(run_ids)))
             conn.execute(queue.delete().where(queue.c.replaces.in_(run_ids), queue.c.run_id.is_(None)))
             conn.execute(priors.delete().where(priors.c.run_id.in_(run_ids)))
@@ -96,7 +97,7 @@ class EditsMixin:
         Returns {"sweep": the sweep, "runs": how many runs}."""
         from sqlalchemy import func, select
 
-        from .tables import agents, metrics, priors, queue, runs, sweep_changes, sweeps
+        from .tables import agents, bands, metrics, priors, queue, runs, sweep_changes, sweeps
 
         def fn(conn):
             row = conn.execute(sweeps.select().where(sweeps.c.id == sweep_id)).mappings().first()
@@ -108,8 +109,10 @@ class EditsMixin:
                 raise Refused(f"sweep {sweep_id} has {running} running run{'s' if running != 1 else ''}: "
                               f"cancel it first (`sweeper cancel {sweep_id}`), then delete it")
             gone = [run_dict(r) for r in conn.execute(runs.select().where(runs.c.sweep_id == sweep_id)).mappings()]
-            conn.execute(metrics.delete().where(metrics.c.sweep_id == sweep_id))
-            for table in (queue, sweep_changes, priors, agents, runs):
+            # By run, through the lines' primary key: no index of lines by sweep is kept (tables.py).
+            conn.execute(metrics.delete().where(metrics.c.run_id.in_(
+                select(runs.c.id).where(runs.c.sweep_id == sweep_id).scalar_subquery())))
+            for table in (queue, sweep_changes, priors, agents, bands, runs):
                 conn.execute(table.delete().where(table.c.sweep_id == sweep_id))
             conn.execute(priors.delete().where(priors.c.run_id.in_([r["id"] for r in gone])))
             conn.execute(sweeps.delete().where(sweeps.c.id == sweep_id))

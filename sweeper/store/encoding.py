@@ -66,6 +66,8 @@ def encode(values: dict) -> dict:
 def sweep_dict(row) -> dict:
     d = dict(row)
     d["config"] = loads(d["config"])
+    if "grid_gaps" in d:  # SQLite gives its booleans as 0 and 1 to SQL text (store/sql.py)
+        d["grid_gaps"] = bool(d["grid_gaps"])
     return d
 
 
@@ -77,4 +79,6 @@ def run_dict(row) -> dict:
     d.setdefault("summary", None)
     d["tags"] = d.get("tags") or []
     d["superseded"] = bool(d.get("superseded"))
+    if d.get("git_dirty") is not None:
+        d["git_dirty"] = bool(d["git_dirty"])
     return d

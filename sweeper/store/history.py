@@ -12,7 +12,8 @@ each answer comes from an index, so a claim costs about the same at any size:
   was taken out of order): then the lowest point with no live run is searched for (one pass over
   the index of live grid points);
 - bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too), and the
-  prior runs of other sweeps it learns from (a warm start).
+  prior runs of other sweeps it learns from (a warm start), read outside the lock for a run
+  already reserved (claims.py, Snapshot below).
 
 The run_cap check counts the live runs only when the sweep has a run_cap and as many runs in all.
 """
@@ -28,7 +29,6 @@ _TOP_NUMBER = "SELECT max(number) FROM runs WHERE sweep_id = :sweep"
 _COUNT_RUNNING = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND state = 'running' AND NOT superseded"
 _TOP_POINT = ("SELECT max(grid_index) FROM runs "
               "WHERE sweep_id = :sweep AND grid_index IS NOT NULL AND NOT superseded")
-_ALL = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
 _LIVE_POINT = "SELECT 1 FROM runs WHERE sweep_id = :sweep AND grid_index = 0 AND NOT superseded"
 _FIRST_GAP = ("SELECT min(a.grid_index) + 1 FROM runs a WHERE a.sweep_id = :sweep AND a.grid_index IS NOT NULL "
               "AND NOT a.superseded AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.sweep_id = :sweep "
@@ -108,7 +108,7 @@ class SweepHistory(_History):
         """Every run of the sweep, in number order (superseded ones included)."""
         if "runs" not in self._memo:
             self._memo["runs"] = [run_dict(r) for r in
-                                  sql.run(self._conn, _ALL, self._sqlite, sweep=self._sweep).mappings()]
+                                  sql.run(self._conn, sql.SWEEP_RUNS, self._sqlite, sweep=self._sweep).mappings()]
         return self._memo["runs"]
 
 
@@ -149,3 +149,16 @@ class RunList(_History):
 
     def runs(self) -> list[dict]:
         return self._runs
+
+
+class Snapshot(RunList):
+    """Runs read outside the sweep's lock for a run already reserved with its number: the
+    method's draws are seeded by that number, whatever was claimed since."""
+
+    def __init__(self, runs: list[dict], number: int, priors: list[dict] | None = None):
+        super().__init__(runs, priors)
+        self._number = number
+
+    @property
+    def next_number(self) -> int:
+        return self._number

@@ -117,8 +117,6 @@ class LeasesMixin:
         """When no agent of the sweep has heartbeat for OUTAGE_GAP seconds, the store was away:
         record when it came back, so that no lease is judged by the silence it caused. Returns
         the sweep's resumed_at as it now stands (`resumed_at`, as the caller read it, or now)."""
-        from .tables import sweeps
-
         # Every transaction that writes a heartbeat (register, heartbeat, claim) asks this first,
         # so the first writer after an outage always sees the silence before its own beat hides it.
         # Unless this process's own agent beat less than OUTAGE_GAP / 2 ago (by its clock, from
@@ -129,7 +127,7 @@ class LeasesMixin:
             return resumed_at
         last = sql.run(conn, sql.LAST_AGENT_BEAT, self.is_sqlite, sweep=sweep_id).scalar()
         if last is not None and now - last > OUTAGE_GAP:
-            conn.execute(sweeps.update().where(sweeps.c.id == sweep_id).values(resumed_at=now))
+            sql.run(conn, sql.SET_RESUMED, self.is_sqlite, sweep=sweep_id, now=now)
             return now
         return resumed_at
 
@@ -137,26 +135,21 @@ class LeasesMixin:
         """Mark crashed the running runs whose lease ran out (or whose agent process is gone from
         this host); return their IDs. sweep_row: the sweep's row, if the caller has read it in
         this transaction (a claim has: one round trip fewer under the sweep's lock)."""
-        from sqlalchemy import select
-
-        from .tables import agents, runs, sweeps
-
         if sweep_row is None:
-            resumed = conn.execute(select(sweeps.c.resumed_at).where(sweeps.c.id == sweep_id)).scalar()
+            resumed = sql.run(conn, sql.SWEEP_RESUMED, self.is_sqlite, sweep=sweep_id).scalar()
         else:
             resumed = sweep_row["resumed_at"]
         resumed = self._note_outage(conn, sweep_id, now, resumed)
         # Leases are only judged over time the store was answering.
         judge_clock = (resumed is None) or (now - resumed > HEARTBEAT_TIMEOUT)
         stale = now - HEARTBEAT_TIMEOUT
-        rows = sql.run(conn, sql.RUNNING_WITH_AGENTS, self.is_sqlite, sweep=sweep_id).all()
+        rows = sql.run(conn, sql.REAPABLE, self.is_sqlite, sweep=sweep_id, stale=stale if judge_clock else 0.0,
+                       host=socket.gethostname()).all()
         dead = _expired(rows, stale if judge_clock else None)
-        if dead:
-            conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.state == "running").values(
-                state="crashed", ended_at=now, stop_reason=CRASHED_REASON))
-            if judge_clock:
-                conn.execute(agents.update().where(agents.c.sweep_id == sweep_id, agents.c.state == "running",
-                                                   agents.c.heartbeat_at < stale).values(state="crashed"))
+        for rid in dead:
+            sql.run(conn, sql.CRASH_RUN, self.is_sqlite, run=rid, now=now, reason=CRASHED_REASON)
+        if dead and judge_clock:
+            sql.run(conn, sql.CRASH_AGENTS, self.is_sqlite, sweep=sweep_id, stale=stale)
         return dead
 
     def reap(self, sweep_id: str) -> list[str]:
@@ -224,7 +217,7 @@ class LeasesMixin:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
                 return fn(conn)
             return self._tx(pg)
-        from sqlalchemy.exc import DBAPIError
+        DBAPIError = self._db_errors  # noqa: N806 - SQLAlchemy's, or sqlite3's on a light store (lite.py)
         try:
             with self._write.connect() as conn:
                 raw = conn.connection.dbapi_connection

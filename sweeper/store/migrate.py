@@ -47,6 +47,28 @@ def _add_lifecycle(conn):
         table.create(conn, checkfirst=True)
 
 
+def _band_table(conn):
+    """The bands table, filled from the metric lines of every sweep with early_terminate; then
+    the index of every line by (sweep_id, miter), which only hyperband read, goes."""
+    import json
+
+    from sqlalchemy import text
+
+    from ..search.hyperband import bands
+    from .tables import bands as band_table
+
+    band_table.create(conn, checkfirst=True)
+    for sweep_id, config in conn.execute(text("SELECT id, config FROM sweeps")).all():
+        early = json.loads(config).get("early_terminate")
+        if early:
+            conn.execute(text(
+                "INSERT INTO bands (sweep_id, band, run_id, value) SELECT sweep_id, miter, run_id, mval "
+                f"FROM metrics WHERE sweep_id = :sweep AND miter IN ({', '.join(str(int(b)) for b in bands(early))}) "
+                "AND mval IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bands b WHERE b.sweep_id = metrics.sweep_id "
+                "AND b.band = metrics.miter AND b.run_id = metrics.run_id)"), {"sweep": sweep_id})
+    conn.execute(text("DROP INDEX IF EXISTS metrics_band"))
+
+
 # version -> function(conn) that brings a store at that version to version + 1
 MIGRATIONS: dict = {
     1: _add_claim_ms,  # v2: runs.claim_ms, how long each claim took
@@ -54,6 +76,7 @@ MIGRATIONS: dict = {
     3: _add_run_name,  # v4: runs.name, the name sweeper.init(name=...) was given
     4: _add_claim_indexes,  # v5: indexes for claims and the best run that cost the same at any size
     5: _add_lifecycle,  # v6: sweep revisions, the run queue, priors, run tags/notes/origin, stopping one run
+    6: _band_table,  # v7: the bands table (hyperband's values per band), no index of lines by band
 }
 
 

@@ -17,6 +17,7 @@ from .errors import NotFound, Refused
 # A rerun of a run in these states, when no run or state is named.
 RERUN_BY_DEFAULT = ("failed", "crashed", "interrupted")
 _WAITING = "SELECT id, params, replaces FROM queue WHERE sweep_id = :sweep AND run_id IS NULL ORDER BY id"
+_QUEUED = "SELECT * FROM queue WHERE sweep_id = :sweep AND run_id IS NULL ORDER BY id"
 
 
 class QueueMixin:
@@ -88,11 +89,11 @@ class QueueMixin:
 
     def queued(self, sweep_id: str) -> list[dict]:
         """The sweep's waiting entries, oldest (next) first: id, params, replaces, created_at."""
-        from .tables import queue
+        from . import sql
 
-        def fn(conn):
-            q = queue.select().where(queue.c.sweep_id == sweep_id, queue.c.run_id.is_(None)).order_by(queue.c.id)
-            return [dict(r) | {"params": loads(r["params"])} for r in conn.execute(q).mappings()]
+        def fn(conn):  # SQL text: `status` reads it, also on a light store (lite.py)
+            rows = sql.run(conn, _QUEUED, self.is_sqlite, sweep=sweep_id).mappings()
+            return [dict(r) | {"params": loads(r["params"])} for r in rows]
 
         return self._tx(fn, write=False)
 

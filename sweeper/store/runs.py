@@ -94,24 +94,29 @@ class RunsMixin:
         row = self._tx(lambda c: sql.run(c, statement, self.is_sqlite, sweep=sweep_id).first(), write=False)
         return (row[0], row[1]) if row else None
 
-    def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict):
+    def add_metrics(self, run_id: str, sweep_id: str | None, rows: list[tuple], run_values: dict,
+                    bands: list[tuple] = ()):
         """Append metric lines and update the run's summary in one transaction, while the run is
         running (LeaseLost otherwise: nothing is written for a run that was reaped).
 
         rows: (seq, step, ts, data_text, mval, miter) tuples, as the tailer makes them.
+        bands: (band, value) of each hyperband band the run reached in these lines (band_values).
         """
         values = encode(run_values) if run_values else {}
         fence = sql.update_run(tuple(values), True) if values else sql.TOUCH_RUNNING
+        lite = self.is_sqlite
 
         def fn(conn):
-            if sql.run(conn, fence, self.is_sqlite, run=run_id, **values).rowcount == 0:
+            if sql.run(conn, fence, lite, run=run_id, **values).rowcount == 0:
                 raise LeaseLost(f"run {run_id} is no longer this agent's: its lease ran out and it was reaped")
-            if rows:
-                # Straight to the driver's executemany: thousands of lines a second per run.
+            if rows or (bands and sweep_id):
+                # Straight to the driver's executemany: hundreds of thousands of lines a second.
                 cur = conn.connection.driver_connection.cursor()
                 try:
-                    cur.executemany(sql.metric_rows(self.is_sqlite),
-                                    [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                    if rows:
+                        cur.executemany(sql.metric_rows(lite), [(run_id, r[0], sweep_id) + tuple(r[1:]) for r in rows])
+                    if bands and sweep_id:
+                        cur.executemany(sql.band_rows(lite), [(sweep_id, b, run_id, v) for b, v in bands])
                 finally:
                     cur.close()
 
@@ -131,19 +136,11 @@ class RunsMixin:
         """Runs in creation order, as they are: a read writes nothing. (Standalone runs whose
         program is gone are marked crashed by the commands that show them, which call
         leases.reap_standalone first: results/rows.project_rows.)"""
-        from .tables import runs
-
-        def fn(conn):
-            q = runs.select().order_by(runs.c.created_at)
-            if sweep_id is not None:
-                q = q.where(runs.c.sweep_id == sweep_id)
-            if project is not None:
-                q = q.where(runs.c.project == project)
-            if not include_superseded:
-                q = q.where(runs.c.superseded.is_(False))
-            return [run_dict(r) for r in conn.execute(q).mappings()]
-
-        return self._tx(fn, write=False)
+        where = [w for w, on in (("sweep_id = :sweep", sweep_id is not None), ("project = :project", project is not None),
+                                 ("NOT superseded", not include_superseded)) if on]
+        statement = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at"
+        return self._tx(lambda c: [run_dict(r) for r in sql.run(c, statement, self.is_sqlite, sweep=sweep_id,
+                                                                 project=project).mappings()], write=False)
 
     def metric_rows(self, run_id: str) -> list[dict]:
         from .tables import metrics
@@ -154,59 +151,41 @@ class RunsMixin:
 
         return self._tx(fn, write=False)
 
+    def iter_metric_rows(self, run_id: str):
+        """metric_rows, streamed: a run's lines as they are read (exports of any size)."""
+        return self._stream(sql.RUN_LINES, run=run_id)
+
+    def iter_runs(self, sweep_id: str):
+        """runs(sweep_id), streamed: the sweep's runs in creation order as they are read."""
+        return (run_dict(r) for r in self._stream(sql.SWEEP_RUNS_CREATED, sweep=sweep_id))
+
     def band_values(self, sweep_id: str, band: int, exclude_run: str | None = None) -> list[float]:
-        """The sweep metric of every run of the sweep at its `band`-th finite value."""
-        from sqlalchemy import select
-
-        from .tables import metrics
-
-        q = select(metrics.c.mval).where(metrics.c.sweep_id == sweep_id, metrics.c.miter == band)
-        if exclude_run is not None:
-            q = q.where(metrics.c.run_id != exclude_run)
-        return self._tx(lambda c: [v for (v,) in c.execute(q)], write=False)
+        """The sweep metric of every run of the sweep at its `band`-th finite value (a hyperband
+        band): kept in the bands table as each run reaches the band, not looked up in its lines."""
+        return self._tx(lambda c: [v for (v,) in sql.run(c, sql.BAND_VALUES, self.is_sqlite, sweep=sweep_id,
+                                                          band=band, run=exclude_run or "")], write=False)
 
     def count_runs(self, sweep_id: str) -> dict:
-        from sqlalchemy import func, select
-
-        from .tables import runs
-
-        def fn(conn):
-            q = (select(runs.c.state, func.count()).where(runs.c.sweep_id == sweep_id,
-                                                          runs.c.superseded.is_(False))
-                 .group_by(runs.c.state))
-            return {s: n for s, n in conn.execute(q)}
-
-        return self._tx(fn, write=False)
+        """Live runs by state, counted by the database."""
+        return self._tx(lambda c: {st: n for st, n in sql.run(c, sql.COUNT_BY_STATE, self.is_sqlite, sweep=sweep_id)},
+                        write=False)
 
     def top_runs(self, sweep_id: str, maximize: bool, limit: int) -> list[dict]:
         """The `limit` best live runs by best_value (runs without one last, ties in creation
         order, as results.rows.sort_rows orders them), then every running run not among them:
         what `status` shows of a sweep of any size, sorted by the database."""
-        from sqlalchemy import and_
-
-        from .tables import runs
-
-        live = and_(runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False))
-        order = runs.c.best_value.desc() if maximize else runs.c.best_value.asc()
+        lite = self.is_sqlite
 
         def fn(conn):
-            top = [run_dict(r) for r in conn.execute(
-                runs.select().where(live).order_by(runs.c.best_value.is_(None), order, runs.c.created_at)
-                .limit(max(0, int(limit)))).mappings()]
+            top = [run_dict(r) for r in sql.run(conn, sql.TOP_RUNS["maximize" if maximize else "minimize"], lite,
+                                                sweep=sweep_id, limit=max(0, int(limit))).mappings()]
             seen = {r["id"] for r in top}
-            running = conn.execute(runs.select().where(live, runs.c.state == "running")
-                                   .order_by(runs.c.created_at)).mappings()
+            running = sql.run(conn, sql.RUNNING_RUNS, lite, sweep=sweep_id).mappings()
             return top + [run_dict(r) for r in running if r["id"] not in seen]
 
         return self._tx(fn, write=False)
 
     def grid_points_done(self, sweep_id: str) -> int:
         """Grid points whose live run counts (not crashed or interrupted), counted by the database."""
-        from sqlalchemy import func, select
-
-        from .tables import runs
-
-        q = select(func.count(func.distinct(runs.c.grid_index))).where(
-            runs.c.sweep_id == sweep_id, runs.c.superseded.is_(False), runs.c.grid_index.is_not(None),
-            runs.c.state.not_in(RERUN))
-        return self._tx(lambda c: c.execute(q).scalar() or 0, write=False)
+        return self._tx(lambda c: sql.run(c, sql.GRID_POINTS_DONE, self.is_sqlite, sweep=sweep_id).scalar() or 0,
+                        write=False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from .encoding import TERMINAL
+from .encoding import RERUN, TERMINAL
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -52,10 +52,19 @@ def update(table: str, columns, where: str) -> str:
 
 SWEEP_ROW = "SELECT * FROM sweeps WHERE id = :sweep"
 SWEEP_ROW_LOCKED = SWEEP_ROW + " FOR UPDATE"  # PostgreSQL: the sweep's lock (SQLite: BEGIN IMMEDIATE)
-RUNNING_WITH_AGENTS = (  # for reaping: each running run's heartbeat and its agent's host and pid
+# For reaping: the running runs whose lease ran out (heartbeat before :stale), and those of
+# agents on this host (a dead pid there is known for certain): a few rows, not every live run.
+REAPABLE = (
     "SELECT runs.id, runs.heartbeat_at, agents.host, agents.pid FROM runs "
     "LEFT OUTER JOIN agents ON agents.id = runs.agent_id "
-    "WHERE runs.sweep_id = :sweep AND runs.state = 'running'")
+    "WHERE runs.sweep_id = :sweep AND runs.state = 'running' "
+    "AND (coalesce(runs.heartbeat_at, 0) < :stale OR agents.host = :host)")
+CRASH_RUN = ("UPDATE runs SET state = 'crashed', ended_at = :now, stop_reason = :reason "
+             "WHERE id = :run AND state = 'running'")
+CRASH_AGENTS = ("UPDATE agents SET state = 'crashed' "
+                "WHERE sweep_id = :sweep AND state = 'running' AND heartbeat_at < :stale")
+SWEEP_RESUMED = "SELECT resumed_at FROM sweeps WHERE id = :sweep"
+SET_RESUMED = "UPDATE sweeps SET resumed_at = :now WHERE id = :sweep"
 LAST_AGENT_BEAT = ("SELECT max(heartbeat_at) FROM agents "
                    "WHERE sweep_id = :sweep AND state = 'running'")
 SUPERSEDE_POINT = (  # a crashed (or failed, with --retry-failed) grid point's run, claimed again
@@ -68,6 +77,10 @@ NEW_RUN = insert("runs", RUN_COLUMNS)
 QUEUE_TAKEN = "UPDATE queue SET run_id = :run WHERE id = :entry"
 LIVE_POINT_STATE = "SELECT state FROM runs WHERE sweep_id = :sweep AND grid_index = :point AND NOT superseded"
 MARK_GRID_GAPS = "UPDATE sweeps SET grid_gaps = true WHERE id = :sweep"
+# A reserved run (SUGGESTED_OUTSIDE_LOCK): what its suggestion reads, and what writes it back.
+SWEEP_RUNS = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
+CHOSEN_SINCE = "SELECT id FROM runs WHERE sweep_id = :sweep AND number > :floor AND params <> '{}'"
+SET_PARAMS = "UPDATE runs SET params = :params, claim_ms = :claim_ms WHERE id = :run AND state = 'running'"
 
 # ---- heartbeats (leases.py): every HEARTBEAT_SECONDS per agent ----------------------------------
 
@@ -112,6 +125,30 @@ def _run_columns(columns: tuple) -> tuple:
     if unknown:
         raise ValueError(f"not columns of runs: {', '.join(map(str, unknown))}")
     return columns
+
+
+# ---- reads of `status` (runs.py), as SQL text so that a light store (lite.py) runs them --------
+
+_LIVE = "sweep_id = :sweep AND NOT superseded"
+TOP_RUNS = {goal: f"SELECT * FROM runs WHERE {_LIVE} ORDER BY best_value IS NULL, best_value {order}, created_at "
+                  "LIMIT :limit" for goal, order in (("maximize", "DESC"), ("minimize", "ASC"))}
+RUNNING_RUNS = f"SELECT * FROM runs WHERE {_LIVE} AND state = 'running' ORDER BY created_at"
+COUNT_BY_STATE = f"SELECT state, count(*) FROM runs WHERE {_LIVE} GROUP BY state"
+GRID_POINTS_DONE = (f"SELECT count(DISTINCT grid_index) FROM runs WHERE {_LIVE} AND grid_index IS NOT NULL "
+                    f"AND state NOT IN ({', '.join(repr(s) for s in RERUN)})")
+
+# ---- reads streamed (base._stream): exports ----------------------------------------------------
+
+RUN_LINES = "SELECT * FROM metrics WHERE run_id = :run ORDER BY seq"
+SWEEP_RUNS_CREATED = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY created_at"
+
+BAND_VALUES = "SELECT value FROM bands WHERE sweep_id = :sweep AND band = :band AND run_id <> :run"
+
+
+def band_rows(sqlite: bool) -> str:
+    """The bands table's INSERT, positional, for executemany: (sweep_id, band, run_id, value)."""
+    p = "?" if sqlite else "%s"
+    return f"INSERT INTO bands (sweep_id, band, run_id, value) VALUES ({p}, {p}, {p}, {p})"
 
 
 def metric_rows(sqlite: bool) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import ids
+from . import ids, sql
 from .encoding import SWEEP_STATES, dumps, sweep_dict
 from .errors import NotFound, StoreError
 
@@ -43,11 +43,8 @@ class SweepsMixin:
         return self.get_sweep(sweep_id)
 
     def get_sweep(self, ref: str) -> dict:
-        from .tables import sweeps
-
         entity, project, sid = ids.parse_sweep_ref(ref)
-        row = self._tx(lambda c: c.execute(sweeps.select().where(sweeps.c.id == sid)).mappings().first(),
-                       write=False)
+        row = self._tx(lambda c: sql.run(c, sql.SWEEP_ROW, self.is_sqlite, sweep=sid).mappings().first(), write=False)
         if row is None:
             raise NotFound(f"no sweep '{sid}' in {self.display_url} (`sweeper sweeps` lists the sweeps there)")
         sweep = sweep_dict(row)

@@ -6,7 +6,7 @@ MIGRATIONS in migrate.py, so that an older store is migrated and never misread.
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
-SCHEMA_VERSION = 6
+from .version import SCHEMA_VERSION  # noqa: E402,F401 - read from here by migrate.py and tests
 
 metadata = MetaData()
 
@@ -111,7 +111,18 @@ metrics = Table(
     Column("mval", Float),  # the sweep metric on this line, if a finite number
     Column("miter", Integer),  # 1-based count of such lines so far: hyperband's iteration
 )
-Index("metrics_band", metrics.c.sweep_id, metrics.c.miter)
+# No index by (sweep_id, miter): hyperband reads the bands table, and every line would pay for it.
+
+# Hyperband's view of a sweep: each run's value at each band it reached (its band-th finite value
+# of the sweep metric), written with the line that reached it. A judgement reads one band's
+# values here, a few rows per run, instead of looking them up among every metric line.
+bands = Table(
+    "bands", metadata,
+    Column("sweep_id", String(8), primary_key=True),
+    Column("band", Integer, primary_key=True),
+    Column("run_id", String(8), primary_key=True),
+    Column("value", Float, nullable=False),
+)
 
 # Every revision of a sweep's file: the one it was registered with (1) and each --update.
 sweep_changes = Table(

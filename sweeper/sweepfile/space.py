@@ -109,10 +109,14 @@ class Param:
     def grid_values(self) -> list:
         """This parameter's grid axis: values in first-appearance order, duplicates collapsed.
         Computed once per Param (an int_uniform axis of 10,000 values is not free), a copy each call."""
+        return list(self.axis())
+
+    def axis(self) -> tuple:
+        """grid_values, not copied: kept once computed."""
         axis = self.__dict__.get("_axis")
         if axis is None:
             axis = self.__dict__["_axis"] = tuple(self._grid_axis())
-        return list(axis)
+        return axis
 
     def _grid_axis(self) -> list:
         d, s = self.distribution, self.spec
@@ -121,7 +125,7 @@ class Param:
         elif d == "categorical":
             raw = list(s["values"])
         elif d == "int_uniform":
-            raw = list(range(int(s["min"]), int(s["max"]) + 1))
+            return list(range(int(s["min"]), int(s["max"]) + 1))  # distinct already: no keys to compare
         elif d == "q_uniform":
             raw, q = [], s["q"]
             n = 0
@@ -234,7 +238,7 @@ class Space:
 
     def grid_size(self) -> int:
         """How many points the grid over every parameter has (each axis: Param.grid_values)."""
-        return math.prod(len(p.grid_values()) for p in self.params)
+        return math.prod(len(p.axis()) for p in self.params)
 
     def sample(self, rng) -> dict:
         return self.nest({p.path: p.sample(rng) for p in self.params})

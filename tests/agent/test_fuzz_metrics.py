@@ -26,7 +26,7 @@ class FakeStore:
         self.rows: list[tuple] = []
         self.values: dict = {}
 
-    def add_metrics(self, run_id, sweep_id, rows, run_values):
+    def add_metrics(self, run_id, sweep_id, rows, run_values, bands=()):
         self.rows.extend(rows)
         encode(run_values)  # the summary becomes JSON text: this must never fail on a line
         for row in rows:
@@ -36,6 +36,28 @@ class FakeStore:
 
     def band_values(self, *a, **k):
         return []
+
+
+# Both parsers take every line alike: the json module, and orjson first where it is installed
+# (the `fast` extra; the dev extra has it) with json deciding what orjson refuses.
+PARSERS = [tail._parse_json] + ([tail._parse_fast] if tail._fast_loads is not None else [])
+
+
+def test_orjson_is_there_to_be_tested():
+    assert len(PARSERS) == 2, "the dev extra installs orjson, whose path these tests must cover"
+
+
+class parsing:
+    """The tailer's parser set to one of PARSERS for a block (hypothesis tests take no fixtures)."""
+
+    def __init__(self, parse):
+        self.parse = parse
+
+    def __enter__(self):
+        self.before, tail._parse = tail._parse, self.parse
+
+    def __exit__(self, *exc):
+        tail._parse = self.before
 
 
 def tailer(store, path="/nonexistent", log_path=None) -> Tailer:
@@ -122,11 +144,13 @@ def check(store: FakeStore, t: Tailer, sent: list[bytes]):
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(lines, max_size=12))
 def test_ingest_never_raises_and_stores_the_well_formed_lines(sent):
-    store = FakeStore()
-    t = tailer(store)
-    t._ingest(sent)
-    t.flush()
-    check(store, t, sent)
+    for parse in PARSERS:
+        with parsing(parse):
+            store = FakeStore()
+            t = tailer(store)
+            t._ingest(sent)
+            t.flush()
+            check(store, t, sent)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -139,6 +163,12 @@ def test_following_a_file_written_in_pieces(sent, cuts, final_newline):
         pieces.append(data[at:cut])
         at = cut
     pieces.append(data[at:])
+    for parse in PARSERS:
+        with parsing(parse):
+            _follow(pieces, data)
+
+
+def _follow(pieces, data):
     with tempfile.TemporaryDirectory() as tmp:
         path, log = os.path.join(tmp, "metrics.jsonl"), os.path.join(tmp, "output.log")
         store = FakeStore()
@@ -170,6 +200,27 @@ def test_the_parser_survives_what_kills_json(monkeypatch):
             raise fault
         return real(text)
     monkeypatch.setattr(tail.json, "loads", loads)
+    monkeypatch.setattr(tail, "_parse", tail._parse_json)
     t._ingest([b'{"loss": 1}'] * 6)
     t.flush()
     assert t.malformed == 5 and len(store.rows) == 1 and t.best_value == 1.0
+
+
+def test_what_orjson_refuses_json_decides(monkeypatch):
+    """orjson's refusal of a line (NaN, here also a fault injected per line) sends it to json."""
+    store = FakeStore()
+    t = tailer(store)
+    faults = iter([RecursionError, MemoryError, ValueError, None])
+    real = tail._fast_loads or json.loads
+
+    def loads(raw):
+        fault = next(faults)
+        if fault is not None:
+            raise fault
+        return real(raw)
+    monkeypatch.setattr(tail, "_fast_loads", loads)
+    monkeypatch.setattr(tail, "_parse", tail._parse_fast)
+    t._ingest([b'{"loss": NaN, "_step": 1}', b'{"loss": 2}', b'{"loss": 3}', b'{"loss": 1}'])
+    t.flush()
+    assert t.malformed == 0 and [r[3] for r in store.rows][1:] == ['{"loss": 2}', '{"loss": 3}', '{"loss": 1}']
+    assert store.rows[0][1] == 1 and store.rows[0][4] is None and t.best_value == 1.0 and t.summary["loss"] == 1

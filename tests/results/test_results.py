@@ -223,6 +223,58 @@ def test_export_formats_and_file(project, edges, tmp_path):
     assert rows["silent"]["loss"] == "" and rows["silent"]["n_lines"] == "0"
 
 
+def _exported_before(store, sweep, fmt, history) -> str:
+    """What `export` wrote before it streamed: the whole sweep read into memory, then written."""
+    from sweeper.results import rows as R
+
+    all_runs, out = store.runs(sweep["id"]), io.StringIO()
+    if history:
+        rows = [line for run in all_runs for line in R.history_rows(run["id"], store.metric_rows(run["id"]))]
+        if fmt == "jsonl":
+            out.writelines(json.dumps(R.strict_json(line), default=str) + "\n" for line in rows)
+        elif fmt == "json":
+            json.dump(R.strict_json(rows), out, default=str)
+            out.write("\n")
+        else:
+            cols = ["run_id", "seq", "step"]
+            cols += sorted({k for r in rows for k in r} - set(cols))
+            writer = csv.writer(out)
+            writer.writerow(cols)
+            writer.writerows([R.csv_cell(r.get(c)) for c in cols] for r in rows)
+        return out.getvalue()
+    rows = R.run_rows(sweep, all_runs)
+    if fmt == "csv":
+        flats = [R.flat_row(r) for r in rows]
+        params = R.parameter_keys(sweep)
+        params += sorted({k for r in rows for k in r["params"]} - set(params))
+        param_cols = [k if k not in R.FIXED_COLUMNS else f"params.{k}" for k in params]
+        cols = list(R.FIXED_COLUMNS) + param_cols + sorted({k for f in flats for k in f} - set(R.FIXED_COLUMNS)
+                                                           - set(param_cols))
+        writer = csv.writer(out)
+        writer.writerow(cols)
+        writer.writerows([R.csv_cell(f.get(c)) for c in cols] for f in flats)
+    elif fmt == "json":
+        json.dump(R.strict_json([R.export_record(r) for r in rows]), out, indent=2, default=str)
+        out.write("\n")
+    else:
+        out.writelines(json.dumps(R.strict_json(R.export_record(r)), default=str) + "\n" for r in rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("history", [False, True], ids=["runs", "history"])
+def test_export_streams_what_it_wrote_before(project, edges, bowl, history, tmp_path):
+    """Streamed (issue 17), every format writes the same text as when the sweep was read whole."""
+    store = project.open()
+    for sid in (edges, bowl):
+        sweep = store.get_sweep(sid)
+        for fmt in ("csv", "json", "jsonl"):
+            out = tmp_path / f"{sid}.{fmt}"
+            project.cli("export", sid, "--format", fmt, "-o", out, *(["--history"] if history else []), check=True)
+            with open(out, encoding="utf-8", newline="") as f:  # CSV's \r\n kept
+                got = f.read()
+            assert got == _exported_before(store, sweep, fmt, history), (sid, fmt)
+
+
 def test_export_history_every_line(project, edges, bowl):
     store = project.open()
     runs = store.runs(edges)

@@ -5,10 +5,12 @@ counts, progress and best run still cover every run (issue 17)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
-from agentlib import Project
+from agentlib import Project, env_for
 
 
 def fill(project: Project, sid: str, values: list, running: int = 0, crash_every: int = 0) -> list[str]:
@@ -96,3 +98,65 @@ def test_runs_of_a_sweep_too_long_for_rich_is_the_same_table_as_plain_text(proje
     state_at = long[1].index("state")
     assert all(line[state_at:].startswith("finished") for line in long[2:])
     assert [float(line.split()[-2]) for line in long[2:]] == sorted((float(i % 97) for i in range(n)), reverse=True)
+
+
+PROBE_MODULES = ("import sys, json\nfrom sweeper.cli import main\nsys.argv[0] = 'sweeper'\n"
+                 "try:\n    main()\nfinally:\n"
+                 "    print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')),"
+                 " file=sys.stderr)\n")
+
+
+def _heavy(project: Project, *args) -> tuple[str, list]:
+    """A command's output, and the SQLAlchemy modules it imported."""
+    proc = subprocess.run([sys.executable, "-c", PROBE_MODULES, *args], cwd=project.root,
+                          env=env_for(project.store), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+def test_the_read_commands_open_an_sqlite_store_without_sqlalchemy(tmp_path):
+    """status, runs, export and best read an SQLite store through sqlite3 (store/lite.py):
+    SQLAlchemy's import was most of their start-up. They say what the full store says."""
+    from sweeper.results import progress
+    from sweeper.store import open_store
+
+    project = Project(tmp_path / "proj")
+    sid = project.sweep("program: probe.py\nmethod: grid\nmetric: {name: loss, goal: minimize}\n"
+                        "parameters: {i: {min: 1, max: 40}}\n")
+    ids = fill(project, sid, [float(i % 9) for i in range(30)], running=2, crash_every=7)
+    for args in (["status", sid], ["status", sid, "--json"], ["status", sid, "--all"], ["runs", sid],
+                 ["runs", sid, "--json"], ["export", sid], ["export", sid, "--history", "--format", "jsonl"],
+                 ["best", sid]):
+        out, modules = _heavy(project, *args)
+        assert modules == [], (args, modules)
+        assert out.strip() and (ids[-1] in out or args[0] == "best"), args  # a running run is listed
+    db = str(project.root / ".sweeper" / "sweeper.db")
+    light, full = open_store(db, create=False, light=True), open_store(db, create=False)
+    assert type(light._read).__name__ == "LiteEngine" and type(full._read).__name__ == "Engine"
+    for limit in (None, 5):
+        a, b = (progress.summarize(s, s.get_sweep(sid), limit=limit) for s in (light, full))
+        for report in (a, b):
+            for row in report["runs"] + report["_rows"]:
+                row.pop("duration")
+        assert a == b
+    assert light.runs(sid) == full.runs(sid) and light.queued(sid) == full.queued(sid)
+    # a crashed agent's runs are reaped through the light store too
+    assert light.reap(sid) == full.reap(sid) == []
+
+
+def test_a_store_to_migrate_is_read_through_sqlalchemy(tmp_path):
+    """The light way reads only the current schema: an older store is migrated first."""
+    import sqlite3
+
+    from sweeper.store import open_store
+    from sweeper.store.tables import SCHEMA_VERSION
+
+    project = Project(tmp_path / "proj")
+    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {x: {min: 0.0, max: 1.0}}\n")
+    db = project.root / ".sweeper" / "sweeper.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE bands")
+        conn.execute("UPDATE sweeper_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION - 1),))
+    out, modules = _heavy(project, "status", sid)
+    assert sid in out and "sqlalchemy" in modules
+    assert type(open_store(str(db), create=False, light=True)._read).__name__ == "LiteEngine"  # migrated
