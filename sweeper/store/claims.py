@@ -26,7 +26,7 @@ from typing import Callable
 from . import ids, sql
 from .encoding import RERUN, dumps, loads, run_dict, sweep_dict
 from .errors import NotFound
-from .history import Snapshot, SweepHistory
+from .history import Snapshot, SweepHistory, method_runs
 
 GRID_EXHAUSTED = "grid exhausted"
 # Methods whose choice reads every run and fits a model to them: chosen outside the sweep's lock.
@@ -177,8 +177,8 @@ class ClaimsMixin:
             sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep["id"])
         from .revisions import read_priors
 
-        rows = sql.run(conn, sql.SWEEP_RUNS, lite, sweep=sweep["id"]).mappings().all()
-        others = [run_dict(r) for r in rows if not _unchosen(r)]
+        rows = method_runs(conn, sweep["id"], lite)
+        others = [r for r in rows if not _unchosen(r)]
         snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
         params, _ = choose(sweep, snapshot, retry_failed)
         claim_ms = (time.monotonic() - began) * 1000
@@ -252,4 +252,4 @@ class ClaimsMixin:
 
 def _unchosen(row) -> bool:
     """A run reserved by a claim whose parameters are being chosen (or were never: its agent died)."""
-    return row["params"] == "{}"
+    return row["params"] == {}

@@ -51,7 +51,20 @@ def dumps(value) -> str:
 
 def loads(text: str):
     """JSON text from the store, tuples as they were written (dumps)."""
-    return json.loads(text, object_hook=_untyped) if TUPLE in text else json.loads(text)
+    if TUPLE in text:
+        return json.loads(text, object_hook=_untyped)
+    if _fast is not None:
+        try:
+            return _fast(text)
+        except ValueError:  # NaN and Infinity, which json writes and orjson refuses
+            pass
+    return json.loads(text)
+
+
+try:  # the `fast` extra: a bayes claim reads every run's parameters (BENCHMARKS.md, "Sweep size")
+    from orjson import loads as _fast
+except ImportError:
+    _fast = None
 
 
 def encode(values: dict) -> dict:

@@ -21,7 +21,7 @@ The run_cap check counts the live runs only when the sweep has a run_cap and as 
 from __future__ import annotations
 
 from . import sql
-from .encoding import run_dict
+from .encoding import loads
 
 _COUNT_ALL = "SELECT count(*) FROM runs WHERE sweep_id = :sweep"  # from the index (sweep_id, number) alone
 _COUNT_LIVE = "SELECT count(*) FROM runs WHERE sweep_id = :sweep AND NOT superseded"
@@ -33,6 +33,26 @@ _LIVE_POINT = "SELECT 1 FROM runs WHERE sweep_id = :sweep AND grid_index = 0 AND
 _FIRST_GAP = ("SELECT min(a.grid_index) + 1 FROM runs a WHERE a.sweep_id = :sweep AND a.grid_index IS NOT NULL "
               "AND NOT a.superseded AND NOT EXISTS (SELECT 1 FROM runs b WHERE b.sweep_id = :sweep "
               "AND b.grid_index = a.grid_index + 1 AND NOT b.superseded)")
+
+
+# What a search method reads of each run (bayes, search/priors.py): not the command, the
+# error or the timings. Read as plain rows and decoded here: SQLAlchemy's row mappings and
+# run_dict cost about 3x as much at 10,000 runs (benchmarks/scale.py, bayes).
+METHOD_COLUMNS = ("id", "sweep_id", "number", "state", "params", "grid_index", "superseded", "best_value",
+                  "best_step", "summary", "metric_iter", "band", "n_lines", "origin")
+SWEEP_RUNS = f"SELECT {', '.join(METHOD_COLUMNS)} FROM runs WHERE sweep_id = :sweep ORDER BY number"
+
+
+def method_runs(conn, sweep_id: str, sqlite: bool) -> list[dict]:
+    """Every run of the sweep as a search method reads it, in number order."""
+    out = []
+    for row in sql.run(conn, SWEEP_RUNS, sqlite, sweep=sweep_id).all():
+        run = dict(zip(METHOD_COLUMNS, row))
+        run["params"] = loads(run["params"])
+        run["summary"] = loads(run["summary"]) if run["summary"] else None
+        run["superseded"] = bool(run["superseded"])
+        out.append(run)
+    return out
 
 
 def _reopened(states: tuple[str, ...]) -> str:
@@ -107,8 +127,7 @@ class SweepHistory(_History):
     def runs(self) -> list[dict]:
         """Every run of the sweep, in number order (superseded ones included)."""
         if "runs" not in self._memo:
-            self._memo["runs"] = [run_dict(r) for r in
-                                  sql.run(self._conn, sql.SWEEP_RUNS, self._sqlite, sweep=self._sweep).mappings()]
+            self._memo["runs"] = method_runs(self._conn, self._sweep, self._sqlite)
         return self._memo["runs"]
 
 

@@ -78,7 +78,6 @@ QUEUE_TAKEN = "UPDATE queue SET run_id = :run WHERE id = :entry"
 LIVE_POINT_STATE = "SELECT state FROM runs WHERE sweep_id = :sweep AND grid_index = :point AND NOT superseded"
 MARK_GRID_GAPS = "UPDATE sweeps SET grid_gaps = true WHERE id = :sweep"
 # A reserved run (SUGGESTED_OUTSIDE_LOCK): what its suggestion reads, and what writes it back.
-SWEEP_RUNS = "SELECT * FROM runs WHERE sweep_id = :sweep ORDER BY number"
 CHOSEN_SINCE = "SELECT id FROM runs WHERE sweep_id = :sweep AND number > :floor AND params <> '{}'"
 SET_PARAMS = "UPDATE runs SET params = :params, claim_ms = :claim_ms WHERE id = :run AND state = 'running'"
 
