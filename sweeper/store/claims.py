@@ -85,8 +85,8 @@ class ClaimsMixin:
             # costs about the same at 10 runs or 10,000.
             history = SweepHistory(conn, sweep_id, lite, gaps=bool(sweep.get("grid_gaps")))
             cap = sweep["config"].get("run_cap")
-            # Queued parameter sets first (queue.py): a rerun runs even at the run_cap.
-            taken = self._take_queued(conn, sweep_id, lambda: history.has_reached(cap))
+            # Queued parameter sets first (queue.py): a user asked for them, so they run even at the run_cap.
+            taken = self._take_queued(conn, sweep_id)
             if taken is None:
                 if history.has_reached(cap):
                     reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
