@@ -79,6 +79,96 @@ def page(edge):
     pg.context.close()
 
 
+def test_a_page_left_before_its_data_arrives_never_draws_over_the_next(edge, page):
+    server, sid = edge["server"], edge["sweep"]
+    held = []
+    page.route(f"**/api/sweeps/{sid}**", lambda route: held.append(route))
+    page.goto(server.url + f"#/sweep/{sid}")
+    wait_for(lambda: page.evaluate("1") and len(held) >= 3, timeout=20, what="the sweep page's requests")
+    page.evaluate("location.hash = '#/'")
+    assert wait_rendered(page) == "yes"
+    assert page.inner_text("main h1") == "Sweeps and projects"
+    for route in held:
+        route.continue_()
+    # The sweep's answers arrive now, for a page no longer on screen: they are dropped.
+    page.wait_for_timeout(1500)
+    assert page.inner_text("main h1") == "Sweeps and projects"
+    assert page.locator("#fig-parcoords").count() == 0 and page.locator("#title").count() == 0
+    assert page.console.errors() == []
+
+
+def test_a_live_update_in_flight_and_its_timers_stop_with_the_page(edge, page):
+    server, sid = edge["server"], edge["sweep"]
+    page.goto(server.url + f"#/sweep/{sid}")
+    assert wait_rendered(page) == "yes"
+    runs = [r["id"] for r in edge["project"].open().runs(sid)]
+    # What the page does on a live change (rows and curves asked for, charts redrawn on a
+    # timer), then the user goes to the overview at once.
+    page.evaluate("ids => { S.page.onChange({runs: ids}); S.page.scheduleCharts(); location.hash = '#/'; }", runs)
+    assert wait_rendered(page) == "yes"
+    page.wait_for_timeout(2500)  # past the charts' timer (at most 1 s after the last draw)
+    assert page.inner_text("main h1") == "Sweeps and projects"
+    assert page.locator("#head").count() == 0
+    assert page.console.errors() == []
+
+
+@pytest.mark.parametrize("route, message", [
+    ("#/sweep/nosuchsw", "no sweep 'nosuchsw'"),
+    ("#/run/nosuchrn", "no run 'nosuchrn'"),
+    ("#/sweep/a%2Fb", "no sweep 'a/b'"),
+    ("#/compare?refs=zzzzzzzz", "zzzzzzzz"),
+])
+def test_an_address_naming_nothing_in_the_store_says_so_without_console_errors(edge, page, route, message):
+    page.goto(edge["server"].url + route)
+    assert wait_rendered(page).startswith("not found")
+    page.wait_for_timeout(1000)  # the live events: a page that is not there has nothing to update
+    assert message in page.inner_text("#error")
+    assert page.locator("#error").count() == 1
+    assert page.console.errors() == [] and page.console.messages == []
+
+
+def test_the_token_entered_once_authorizes_every_tab_and_only_that_browser(edge, page):
+    server, sid = edge["server"], edge["idle"]
+    store = edge["project"].open()
+    page.goto(server.url + f"#/sweep/{sid}")
+    assert wait_rendered(page) == "yes" and not page.is_disabled("#controls button[data-action='pause']")
+    # Another tab of the same browser, opened without the token: allowed too.
+    tab = page.context.new_page()
+    tab.console = Console(tab)
+    tab.goto(server.base + f"/#/sweep/{sid}")
+    assert wait_rendered(tab) == "yes"
+    tab.click("#controls button[data-action='pause']")
+    wait_for(lambda: store.get_sweep(sid)["state"] == "paused", timeout=5, what="the sweep to pause")
+    tab.click("#controls button[data-action='resume']")
+    wait_for(lambda: store.get_sweep(sid)["state"] == "running", timeout=5, what="the sweep to resume")
+    assert tab.console.errors() == []
+    # Another browser (a context shares no storage) without the token: read-only, and the server
+    # refuses it too.
+    other = new_page(edge["browser"])
+    try:
+        other.goto(server.base + f"/#/sweep/{sid}")
+        assert wait_rendered(other) == "yes"
+        assert other.is_disabled("#controls button[data-action='pause']")
+        assert "read-only" in other.inner_text("#control-msg")
+        status = other.evaluate(f"() => fetch('/api/sweeps/{sid}/pause', {{method: 'POST'}}).then(r => r.status)")
+        assert status == 403 and store.get_sweep(sid)["state"] == "running"
+    finally:
+        other.context.close()
+
+
+def test_a_token_the_server_refuses_is_forgotten(edge, page):
+    server, sid = edge["server"], edge["idle"]
+    store = edge["project"].open()
+    page.goto(server.base + f"/?token=an-old-servers-token#/sweep/{sid}")
+    assert wait_rendered(page) == "yes"
+    page.click("#controls button[data-action='pause']")
+    page.wait_for_function("() => document.getElementById('control-msg').textContent.includes('read-only')")
+    assert "token" in page.inner_text("#control-msg")
+    assert page.is_disabled("#controls button[data-action='pause']")
+    assert page.evaluate("() => localStorage.getItem('sweeper-token')") is None
+    assert store.get_sweep(sid)["state"] == "running"
+
+
 def test_parallel_coordinates_ticks_of_extreme_values_read_as_numbers(edge, page):
     page.goto(edge["server"].url + f"#/sweep/{edge['sweep']}")
     assert wait_rendered(page) == "yes"
