@@ -130,8 +130,13 @@ def test_an_address_naming_nothing_in_the_store_says_so_without_console_errors(e
 def test_the_token_entered_once_authorizes_every_tab_and_only_that_browser(edge, page):
     server, sid = edge["server"], edge["idle"]
     store = edge["project"].open()
+    # A tab open before the token is given: read-only, until another tab opens the printed URL.
+    early = page.context.new_page()
+    early.goto(server.base + f"/#/sweep/{sid}")
+    assert wait_rendered(early) == "yes" and early.is_disabled("#controls button[data-action='pause']")
     page.goto(server.url + f"#/sweep/{sid}")
     assert wait_rendered(page) == "yes" and not page.is_disabled("#controls button[data-action='pause']")
+    early.wait_for_function("() => !document.querySelector(\"#controls button[data-action='pause']\").disabled")
     # Another tab of the same browser, opened without the token: allowed too.
     tab = page.context.new_page()
     tab.console = Console(tab)
