@@ -145,6 +145,22 @@ def test_rerun_by_state_and_by_run_supersedes_and_covers_each_point_once(proj):
     assert bad.returncode == 2 and "unknown state runing" in bad.stderr
 
 
+def test_superseded_runs_are_not_counted_by_sweeps_or_the_dashboards_overview(proj):
+    from sweeper.results import views
+
+    sid = proj.sweep(GRID)
+    assert proj.agent(sid).returncode == 0
+    first = runs_of(proj, sid)[0]["id"]
+    proj.cli("rerun", sid, first, check=True)
+    assert proj.agent(sid).returncode == 0
+    runs = runs_of(proj, sid)
+    assert len(runs) == 4 and sum(1 for r in runs if r["superseded"]) == 1
+    (listed,) = json.loads(proj.cli("sweeps", "--json", check=True).stdout)
+    assert listed["runs"] == {"finished": 3}
+    (shown,) = views.overview(proj.open())["sweeps"]
+    assert shown["counts"] == {"finished": 3} and shown["runs"] == 3 and shown["cap"] == 3
+
+
 def test_stop_one_run_ends_it_stopped_and_the_agent_goes_on(proj):
     sid = proj.sweep(GRID.replace("lines: {value: 2}", "sleep: {values: [60, 0]}"))
     agent = proj.start_agent(sid, "--count", "2", env={"SWEEPER_HEARTBEAT_SECONDS": "0.3"})

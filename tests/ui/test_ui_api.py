@@ -217,6 +217,21 @@ def test_errors_are_json_with_a_status(filled):
     assert r.status_code == 404 and "pause, resume, stop, cancel" in r.json()["error"]["message"]
 
 
+def test_the_page_may_ask_for_a_missing_sweep_or_run_in_the_body(filled):
+    # The dashboard's page asks so (a 404 puts "Failed to load resource" on the browser's
+    # console); anything else still gets the 404.
+    _, _, _, client = filled
+    ask = {"X-Sweeper-Not-Found": "in-body"}
+    for path, what in (("/api/sweeps/zzzzzzzz", "no sweep 'zzzzzzzz'"), ("/api/runs/zzzzzzzz", "no run 'zzzzzzzz'"),
+                       ("/api/sweeps/zzzzzzzz/curves?x=_step", "no sweep 'zzzzzzzz'"),
+                       ("/api/compare?refs=zzzzzzzz", "zzzzzzzz")):
+        r = client.get(path, headers=ask)
+        assert r.status_code == 200 and r.json()["not_found"]["status"] == 404, path
+        assert what in r.json()["not_found"]["message"]
+        assert client.get(path).status_code == 404
+    assert client.get("/api/runs?ids=" + ",".join(["a"] * 1001), headers=ask).status_code == 400
+
+
 def test_the_token_guards_control(filled):
     p, sid, store, client = filled
     assert client.post(f"/api/sweeps/{sid}/resume").status_code == 403
