@@ -34,6 +34,7 @@ early_terminate: {{type: hyperband, min_iter: 2, eta: 2}}
 parameters:
   x: {{min: 0.3, max: 1.0}}
   lines: {{value: 8}}
+  sleep: {{value: 0.05}}  # lines arrive one by one, so hyperband judges each band as it comes
   opt: {{values: [adam, "{HOSTILE}"]}}
 """
 STANDALONE = """
@@ -80,7 +81,7 @@ def test_sweep_page_has_every_view_s_data(filled):
     body = client.get(f"/api/sweeps/{sid}").json()
     assert body["sweep"]["name"] == "api check" and body["sweep"]["project"] == "apitest"
     assert "run_cap: 10" in body["sweep"]["config_text"]
-    assert {p["key"] for p in body["space"]} == {"x", "lines", "opt"} and set(body["keys"]) == {"x", "opt"}
+    assert {p["key"] for p in body["space"]} == {"x", "lines", "sleep", "opt"} and set(body["keys"]) == {"x", "opt"}
     assert len(body["rows"]) == 10 and body["progress"]["ended"] == 10 and body["progress"]["planned"] == 10
     assert body["metric_keys"][0] == "loss" and {"acc", "val.loss", "step"} <= set(body["metric_keys"])
     best = min((r for r in store.runs(sid)), key=lambda r: r["best_value"])
