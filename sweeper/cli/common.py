@@ -21,7 +21,7 @@ def store_option(f):
     return click.option(
         "--store", "store_url", envvar="SWEEPER_STORE", metavar="URL",
         help="Store to use: a postgresql:// URL, or an SQLite file. Default: the nearest .sweeper/ "
-             "folder upward from here (made here if none). Env: SWEEPER_STORE.")(f)
+             "folder upward from here (only `sweeper sweep` makes one). Env: SWEEPER_STORE.")(f)
 
 
 def json_option(f):

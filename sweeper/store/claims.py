@@ -177,7 +177,7 @@ class ClaimsMixin:
             sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep["id"])
         from .revisions import read_priors
 
-        rows = method_runs(conn, sweep["id"], lite)
+        rows = method_runs(conn, sweep["id"], lite, capped=True)
         others = [r for r in rows if not _unchosen(r)]
         snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
         params, _ = choose(sweep, snapshot, retry_failed)
