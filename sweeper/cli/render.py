@@ -232,7 +232,8 @@ def _state(state: str) -> str:
     return f"[{colour}]{state}[/{colour}]"
 
 
-def print_runs(sweep, rows, shown, metric, best, cols):
+def print_runs(sweep, rows, shown, metric, best, cols, total: int | None = None):
+    """The runs table under a head line; total: the sweep's run count when `rows` is not every run."""
 
     from ..results import rows as results
     from .render import console, number, runs_table
@@ -241,7 +242,7 @@ def print_runs(sweep, rows, shown, metric, best, cols):
     head = f"[bold]{'' if sweep['id'].startswith('project ') else 'sweep '}{safe(sweep['id'])}[/bold]"
     if sweep.get("name"):
         head += f" '{safe(sweep['name'])}'"
-    head += (f"  {sweep['state']}" if sweep["state"] else "") + f"  {len(rows)} runs"
+    head += (f"  {sweep['state']}" if sweep["state"] else "") + f"  {len(rows) if total is None else total} runs"
     if metric.name:
         head += f"  metric: {safe(metric.name)} ({metric.goal})"
         head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"

@@ -81,8 +81,17 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
         raise Fail("give a sweep ID or --project NAME, not both", EXIT_BAD_INPUT)
     if sweep_ref is None and project is None:
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
+    total = None
     if project is not None:
         sweep, rows = results.project_rows(open_store(store_url, light=True), project)
+    elif limit and not (sort_key or reverse or states or tags or columns):
+        # The first N by the metric and the running runs: what status lists, read and sorted by
+        # the database (Store.top_runs), so `runs ID --limit N` costs the same at any size.
+        store = open_store(store_url, light=True)
+        sweep = get_sweep(store, sweep_ref)
+        metric = results.sweep_metric(sweep)
+        rows = results.run_rows(sweep, store.top_runs(sweep["id"], metric.maximize, limit))
+        total = sum(store.count_runs(sweep["id"]).values())
     else:
         _, sweep, rows = _load_rows(store_url, sweep_ref)
     metric = results.sweep_metric(sweep)
@@ -115,7 +124,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
 
     if project is not None and not cols:
         cols = results.project_columns(rows)  # runs of many sweeps: no searched keys to pick from
-    print_runs(sweep, rows, shown, metric, best, cols)
+    print_runs(sweep, rows, shown, metric, best, cols, total=total)
 
 
 # ---- export ------------------------------------------------------------------------------------

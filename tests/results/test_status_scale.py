@@ -160,3 +160,23 @@ def test_a_store_to_migrate_is_read_through_sqlalchemy(tmp_path):
     out, modules = _heavy(project, "status", sid)
     assert sid in out and "sqlalchemy" in modules
     assert type(open_store(str(db), create=False, light=True)._read).__name__ == "LiteEngine"  # migrated
+
+
+@pytest.mark.parametrize("goal", ["minimize", "maximize"])
+def test_runs_with_a_limit_reads_the_best_from_the_database_and_shows_the_same(tmp_path, store_url, goal):
+    """`runs ID --limit N` takes the best N and the running runs from the database (as status
+    does): the same rows as sorting every run, and the head still counts every run."""
+    project = Project(tmp_path / "proj", store=store_url)
+    sid = project.sweep(f"program: probe.py\nmethod: random\nmetric: {{name: loss, goal: {goal}}}\n"
+                        "parameters: {x: {min: 0.0, max: 1.0}}\n")
+    values = [float((i * 37) % 50) for i in range(45)] + [None] * 3 + [7.0, 7.0]
+    ids = fill(project, sid, values, running=2, crash_every=9)
+    every = json.loads(project.cli("runs", sid, "--json", check=True).stdout)
+    quick = json.loads(project.cli("runs", sid, "--json", "--limit", "6", check=True).stdout)
+    # The full path sorts every run; --sort loss takes it too, with the same order.
+    sorted_all = json.loads(project.cli("runs", sid, "--json", "--limit", "6", "--sort", "loss", check=True).stdout)
+    assert quick == sorted_all
+    assert [r["id"] for r in quick][:6] == [r["id"] for r in every][:6]
+    assert set(ids[-2:]) <= {r["id"] for r in quick}
+    people = project.cli("runs", sid, "--limit", "6", check=True).stdout
+    assert f"{len(values)} runs" in people.splitlines()[0]
