@@ -41,8 +41,27 @@ SWEEPER = "sweeper bayes"
 ORDER = [SWEEPER, "random", "Optuna TPE (multivariate)", "Optuna GP", "W&B bayes (sweeps)"]
 
 
+# Variants of sweeper's bayes for design choices (ablations): "sweeper bayes[LABEL]" runs the
+# method with these module constants overridden (peers/sweeper_worker.py applies them).
+VARIANTS = {
+    "current": {},
+    "no-climb": {"bayes.N_CLIMB": 0},
+    "one-fit-start": {"bayes.FIT_STARTS": 1},
+    "liar-mean": {"bayes.PENDING": "mean"},
+    "observed-incumbent": {"bayes.INCUMBENT": "observed"},
+    "no-prior-scaling": {"gp.LS_PRIOR_PER_DIM": False},
+    "ls-prior-0": {"gp.LS_PRIOR": [0.0, 1.0], "gp.LS_PRIOR_PER_DIM": False},
+    "ls-prior-0-sqrtd": {"gp.LS_PRIOR": [-0.5, 1.0]},
+    "ignore-stopped": {"bayes.STOPPED": "ignore"},
+}
+
+
+def base_peer(peer: str) -> str:
+    return peer.split("[")[0].strip()
+
+
 def serve_cmd(peer: str) -> list[str]:
-    python, script, arg = PEERS[peer]
+    python, script, arg = PEERS[base_peer(peer)]
     return [python, script] + ([arg] if arg else []) + ["serve"]
 
 
@@ -50,7 +69,10 @@ class Peer:
     """One peer's server process."""
 
     def __init__(self, peer: str):
-        self.proc = subprocess.Popen(serve_cmd(peer), cwd=PEERS_DIR, env=_env(), text=True,
+        env = _env()
+        if "[" in peer:
+            env["SWEEPER_BAYES_OVERRIDES"] = json.dumps(VARIANTS[peer.split("[")[1].rstrip("]")])
+        self.proc = subprocess.Popen(serve_cmd(peer), cwd=PEERS_DIR, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.peer = peer
 

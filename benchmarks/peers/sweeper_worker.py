@@ -1,5 +1,8 @@
 """sweeper's bayes and random search, run in the package's own virtualenv."""
 
+import importlib
+import json
+import os
 import sys
 
 import numpy as np
@@ -9,6 +12,11 @@ from sweeper.search import bayes
 from sweeper.sweepfile.space import Space
 
 METHOD = sys.argv.pop(1)  # "bayes" or "random"
+
+# A variant of the method for a design choice (search_suite.py VARIANTS): module constants.
+for key, value in json.loads(os.environ.get("SWEEPER_BAYES_OVERRIDES", "{}")).items():
+    module, name = key.split(".")
+    setattr(importlib.import_module(f"sweeper.search.{module}"), name, value)
 
 
 class Sweeper:

@@ -74,14 +74,15 @@ from .unit_cube import Columns
 
 N_INITIAL = 10            # random runs before the model takes over
 OBSERVATION_CAP = 150     # observations the posterior is conditioned on
-FIT_CAP = 60              # observations the kernel's hyperparameters are fitted on
+FIT_CAP = 50              # observations the kernel's hyperparameters are fitted on
 N_RANDOM = 1000           # uniform candidates
 N_LOCAL = 300             # candidates around the 5 best observed points
-N_REFINE = 150            # candidates per refinement round, around the 5 best candidates
-REFINE_SCALES = ((0.003, 0.1), (0.0005, 0.02))
+N_CLIMB = 10              # best candidates climbed by gradient
+FIT_STARTS = 2            # starting points of the hyperparameter fit
 MIN_SEPARATION = 0.01     # unit-cube distance a suggestion keeps from pending runs
-NOISE_BOUNDS = (1e-7, 1e5)  # noise variance, standardized y: 1e-5 stalled Branin at ~1e-4
-XI = 0.0                  # EI's margin: 0.01 and 0.1 (standardized y) measured worse
+PENDING = "believer"      # a pending run's fake value: "believer" (posterior mean) or "mean" (of y)
+INCUMBENT = "model"       # EI's target: "model" (lowest posterior mean) or "observed" (lowest y)
+STOPPED = "value"         # hyperband-stopped runs: "value" (their best value) or "ignore"
 
 
 def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
@@ -99,7 +100,7 @@ def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None
 
     # BLAS threads only cost on matrices this small: several times slower on a busy machine.
     with warnings.catch_warnings(), threadpool_limits(1):
-        # skopt and sklearn warn about length scales at their bounds and the like: expected.
+        # scipy's optimizers warn about line searches that stop early and the like: expected.
         warnings.simplefilter("ignore")
         x = _next_point(columns, X, y, pending, rng)
     chosen = columns.decode(x[None, :])[0]
@@ -140,6 +141,8 @@ def _observations(columns, space, config, runs):
     points, values, pending = [], [], []
     for r in runs:
         own = finite(r.get("best_value"))
+        if r["state"] == "stopped" and STOPPED == "ignore":
+            continue
         if r["state"] in ("finished", "stopped"):
             value = own if own is not None else impute(r, metric.get("impute", "worst"))
         elif r["state"] == "interrupted":
@@ -181,60 +184,45 @@ def _keep(y: np.ndarray, cap: int) -> np.ndarray:
 # --- the model and the acquisition --------------------------------------------------------
 
 def _next_point(columns, X, y, pending, rng) -> np.ndarray:
-    from scipy.linalg import cho_factor, cho_solve, solve_triangular
-    from skopt.learning import GaussianProcessRegressor
-    from skopt.learning.gaussian_process.kernels import (
-        ConstantKernel,
-        Matern,
-        WhiteKernel,
-    )
+    from . import acquisition, gp
 
     keep = _keep(y, OBSERVATION_CAP)
     X, y = X[keep], y[keep]
     y = _compress_tail(y)
-    fit = _keep(y, FIT_CAP)
-    d = columns.width
-    kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
-        length_scale=np.ones(d), length_scale_bounds=[(0.01, 100.0)] * d, nu=2.5
-    ) + WhiteKernel(1e-4, NOISE_BOUNDS)
-    # One hyperparameter fit, no restarts (n_restarts_optimizer=0): restarts cost a fit each.
-    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
-                                  optimizer=_fit_map, n_restarts_optimizer=0)
-    gp.fit(X[fit], y[fit])
-
-    # Condition on every kept observation plus the pending runs' lies, with the fitted kernel.
-    lie = np.full(len(pending), y.mean())
-    X_all = np.vstack([X, pending])
     mean, std = y.mean(), y.std() or 1.0
-    z = (np.concatenate([y, lie]) - mean) / std
-    K = gp.kernel_(X_all)
-    K[np.diag_indices_from(K)] += gp.noise_ or 0.0
-    for jitter in (1e-8, 1e-6, 1e-4, 1e-2):  # near-duplicate points can make K singular
-        try:
-            factor = cho_factor(K + jitter * np.eye(len(K)), lower=True)
-            break
-        except np.linalg.LinAlgError:
-            continue
-    else:
+    z = (y - mean) / std
+    fit = _keep(y, FIT_CAP)
+    try:
+        model = gp.fit(X[fit], z[fit], starts=FIT_STARTS).condition(X, z)
+    except np.linalg.LinAlgError:
         return columns.snap(columns.random(1, rng))[0]
-    alpha = cho_solve(factor, z)
-    best = (y.min() - mean) / std
+    # The incumbent as the model sees it: the lowest posterior mean at an observed point, not
+    # the lowest observation, which on a noisy objective is the luckiest draw.
+    fitted = model.fitted_mean()
+    target = fitted.min() if INCUMBENT == "model" else z.min()
+    if len(pending):
+        # Kriging believer: each pending run is taken to return the posterior mean at its
+        # point. Conditioning on that collapses the variance there, so the expected improvement
+        # near a pending point drops and the next agent goes elsewhere.
+        lies = model.predict(pending)[0] if PENDING == "believer" else np.full(len(pending), z.mean())
+        try:
+            model.condition(np.vstack([X, pending]), np.concatenate([z, lies]))
+        except np.linalg.LinAlgError:
+            pass
 
-    def score(C):
-        Ks = gp.kernel_(C, X_all)
-        v = solve_triangular(factor[0], Ks.T, lower=True)
-        var = np.maximum(gp.kernel_.diag(C) - (v * v).sum(0), 1e-18)
-        return _log_ei(Ks @ alpha, np.sqrt(var), best - XI)
-
-    order = np.argsort(y)
+    order = np.argsort(fitted)
     C = np.vstack([columns.snap(columns.random(N_RANDOM, rng)),
                    columns.perturb(X[order[:5]], N_LOCAL // 5, rng, 0.001, 0.3)])
-    acq = score(C)
-    for low, high in REFINE_SCALES:
-        top = C[np.argsort(-acq)[:5]]
-        new = np.vstack([columns.perturb(top, N_REFINE // 5, rng, low, high),
-                         columns.other_categories(top)])
-        C, acq = np.vstack([C, new]), np.concatenate([acq, score(new)])
+    acq = acquisition.score(model, C, target)
+    # Climb the best candidates by gradient (continuous, int and q_ columns), snap, rescore.
+    starts = C[acquisition.distinct_top(C, acq, N_CLIMB)]
+    free = np.ones(columns.width, dtype=bool)
+    for s in columns.categorical:
+        free[s] = False
+    climbed = columns.snap(acquisition.climb(model, starts, free, target))
+    top = C[np.argsort(-acq)[:5]]
+    new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3]]))])
+    C, acq = np.vstack([C, new]), np.concatenate([acq, acquisition.score(model, new, target)])
     return _pick(C, acq, X, pending)
 
 
@@ -249,46 +237,6 @@ def _compress_tail(y: np.ndarray) -> np.ndarray:
     median = np.median(y)
     scale = np.subtract(*np.percentile(y, [75, 25])) or 1.0
     return np.where(y > median, median + scale * np.log1p(np.maximum(y - median, 0) / scale), y)
-
-
-def _fit_map(objective, theta, bounds):
-    """sklearn's hook for fitting the kernel: maximum a posteriori instead of likelihood.
-
-    theta = log of (amplitude, length scales..., noise). Weak priors keep a fit on few points
-    sensible: length scales pulled towards 1 (the cube's width) from both sides, amplitude
-    towards 1 (y is standardized), noise towards small.
-    """
-    from scipy.optimize import minimize
-
-    def penalized(t):
-        nll, grad = objective(t, eval_gradient=True)
-        amp, ls, noise = t[0], t[1:-1], t[-1]
-        # -log prior, up to a constant: amplitude ~ Gamma(2, 1), 0.1 (l^2 + 1/l^2) on each
-        # length scale l, noise ~ Gamma(1.1, 30); and its gradient in theta.
-        penalty = (np.exp(amp) - amp + 0.1 * (np.exp(2 * ls) + np.exp(-2 * ls)).sum()
-                   + 30 * np.exp(noise) - 0.1 * noise)
-        dpenalty = np.concatenate([[np.exp(amp) - 1], 0.2 * (np.exp(2 * ls) - np.exp(-2 * ls)),
-                                   [30 * np.exp(noise) - 0.1]])
-        return nll + penalty, grad + dpenalty
-
-    res = minimize(penalized, theta, jac=True, method="L-BFGS-B", bounds=bounds)
-    return res.x, res.fun
-
-
-def _log_ei(mu, sigma, target):
-    """log E[max(target - f, 0)] for f ~ N(mu, sigma^2): its log, so that the ranking of
-    candidates survives where EI itself underflows to 0 (far from the best, late in a sweep)."""
-    from scipy.special import log_ndtr
-
-    z = (target - mu) / sigma
-    out = np.empty_like(z)
-    mid = z > -6
-    zm = z[mid]
-    phi = np.exp(-0.5 * zm * zm) / math.sqrt(2 * math.pi)
-    out[mid] = np.log(np.maximum(zm * np.exp(log_ndtr(zm)) + phi, 1e-300))
-    zt = z[~mid]  # Mills ratio: z*Phi(z) + phi(z) ~ phi(z) / z^2 * (1 - 3 / z^2)
-    out[~mid] = -0.5 * zt * zt - 0.5 * math.log(2 * math.pi) - 2 * np.log(-zt) + np.log1p(-3 / zt**2)
-    return out + np.log(sigma)
 
 
 def _pick(C, acq, X, pending) -> np.ndarray:
