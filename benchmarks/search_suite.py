@@ -49,9 +49,9 @@ VARIANTS = {
     "one-fit-start": {"bayes.FIT_STARTS": 1},
     "liar-mean": {"bayes.PENDING": "mean"},
     "observed-incumbent": {"bayes.INCUMBENT": "observed"},
-    "no-prior-scaling": {"gp.LS_PRIOR_PER_DIM": False},
-    "ls-prior-0": {"gp.LS_PRIOR": [0.0, 1.0], "gp.LS_PRIOR_PER_DIM": False},
-    "ls-prior-0-sqrtd": {"gp.LS_PRIOR": [-0.5, 1.0]},
+    # the length scales' prior: BoTorch's (median 4.1 sqrt(d), log-sd sqrt(3)), and between
+    "ls-prior-botorch": {"gp.LS_PRIOR": [1.4142, 1.7321], "gp.LS_PRIOR_PER_DIM": True},
+    "ls-prior-sqrtd": {"gp.LS_PRIOR": [-0.5, 1.0], "gp.LS_PRIOR_PER_DIM": True},
     "ignore-stopped": {"bayes.STOPPED": "ignore"},
 }
 
@@ -93,11 +93,14 @@ def run_seed(peer: Peer, problem, seed: int, runs: int, parallel: int) -> dict:
     """One sweep: the best observed value's true value after each finished run."""
     noise = np.random.default_rng([seed, 99991])
     peer.call(op="new", parameters=problem.parameters, seed=seed)
-    pending, seconds, truths = [], [], []
+    pending, seconds, truths, seen, dupes = [], [], [], set(), 0
     best_obs, best_truth, asked = float("inf"), float("inf"), 0
     while len(truths) < runs:
         while len(pending) < parallel and asked < runs:
             r = peer.call(op="ask")
+            key = json.dumps(r["params"], sort_keys=True)
+            dupes += key in seen
+            seen.add(key)
             pending.append(r)
             seconds.append(r["seconds"])
             asked += 1
@@ -107,7 +110,7 @@ def run_seed(peer: Peer, problem, seed: int, runs: int, parallel: int) -> dict:
         if observed < best_obs:
             best_obs, best_truth = observed, problem.value(r["params"])
         truths.append(best_truth)
-    return {"seed": seed, "best": truths, "seconds": seconds}
+    return {"seed": seed, "best": truths, "seconds": seconds, "duplicates": dupes}
 
 
 def run_job(peer_name: str, problem_name: str, seeds: int, runs: int, parallel: int) -> dict:

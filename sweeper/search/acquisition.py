@@ -84,6 +84,8 @@ def climb(model, starts: np.ndarray, free: np.ndarray, target: float, maxiter: i
 def distinct_top(C: np.ndarray, acq: np.ndarray, k: int, min_dist: float = 1e-3) -> np.ndarray:
     """Indices of the k best candidates, no two closer than min_dist (L1)."""
     chosen = []
+    if k <= 0:
+        return np.zeros(0, dtype=int)
     for i in np.argsort(-acq):
         if all(np.abs(C[i] - C[j]).sum() >= min_dist for j in chosen):
             chosen.append(i)

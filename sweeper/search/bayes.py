@@ -221,7 +221,7 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
         free[s] = False
     climbed = columns.snap(acquisition.climb(model, starts, free, target))
     top = C[np.argsort(-acq)[:5]]
-    new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3]]))])
+    new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3], X[order[:3]]]))])
     C, acq = np.vstack([C, new]), np.concatenate([acq, acquisition.score(model, new, target)])
     return _pick(C, acq, X, pending)
 

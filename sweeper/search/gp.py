@@ -29,8 +29,8 @@ NOISE_BOUNDS = (1e-6, 1.0)
 LS_BOUNDS = (1e-2, 1e2)
 AMP_BOUNDS = (1e-2, 1e2)
 NOISE_PRIOR = (math.log(1e-3), 2.5)  # (mean, sd) of log noise variance
-LS_PRIOR_PER_DIM = True   # the length scales' prior median grows as sqrt(d)
-LS_PRIOR = (math.sqrt(2.0), math.sqrt(3.0))  # (mean, sd) of log length scale, before the sqrt(d)
+LS_PRIOR_PER_DIM = False  # True: the length scales' prior median grows as sqrt(d) (BoTorch's)
+LS_PRIOR = (0.0, 1.0)     # (mean, sd) of log length scale (before any sqrt(d))
 
 
 def _matern(r):
