@@ -1,4 +1,4 @@
-"""Bayesian search: a Gaussian process (scikit-optimize's) and expected improvement.
+"""Bayesian search: a Gaussian process (gp.py) and expected improvement (acquisition.py).
 
 Search space. Each searchable parameter becomes one or more columns of a unit cube:
 - uniform, q_uniform, int_uniform: linear in [min, max] (int_uniform rounded to an int).
@@ -28,39 +28,44 @@ are random draws, exactly as method random (the store seeds rng per run position
 starting together already differ). From Python, `suggest(..., n_initial=N)` overrides it; a
 sweep file has no key for it (W&B's schema has none).
 
-Pending runs (running ones, e.g. parallel agents): constant liar. Each gets the mean of the
-observed (transformed) values as a fake observation, which the GP is conditioned on but not
-fitted on, so the expected improvement near a pending point collapses and the next agent goes
-elsewhere. On top, a suggestion is never closer than MIN_SEPARATION (unit-cube distance) to a
-pending point, nor identical to a finished one, while any other candidate qualifies.
+Pending runs (running ones, e.g. parallel agents): kriging believer. Each is taken to return
+the posterior mean at its point; the GP is conditioned on those fake values (not fitted on
+them), so the variance, and with it the expected improvement, collapses near a pending point
+and the next agent goes elsewhere, while the mean elsewhere is left as the data say (the
+constant liar used before lied with the mean of y, which also pulled the model down or up
+around every pending point). On top, a suggestion is never closer than MIN_SEPARATION
+(unit-cube distance) to a pending point, nor identical to a finished one, while any other
+candidate qualifies. Runs stopped by hyperband are observations like finished ones, with their
+best value up to the band where they stopped: a loss that early is worse than the run would
+have reached, which is the direction hyperband judged it in, and it keeps the model away from
+the regions hyperband cut short (benchmarks/bayes_hyperband.py: left out, bayes keeps
+proposing those regions and hyperband keeps stopping them).
 
-Model: Matern 5/2 with a length scale per column, a constant amplitude and a noise level
-(skopt's GaussianProcessRegressor, the kernel skopt's own "GP" estimator uses), y standardized
-after _compress_tail squeezes the values worse than the median. The hyperparameters are a MAP
-fit through sklearn's optimizer hook (_fit_map): weak priors keep length scales near the cube's
-width, the amplitude near 1 and the noise small (floor 1e-7), so a fit on 10-20 points stays
-sane and a noiseless objective is interpolated closely, while a noisy one can still raise the
-noise. Acquisition: log expected improvement (no margin), maximized over candidates: N_RANDOM
-uniform points, N_LOCAL perturbations of the 5 best observed points at scales from 0.001 to
-0.3, then two rounds of perturbation around the 5 best candidates (plus each of them with every
-other value of each categorical), every candidate snapped before scoring. Perturbations
-reflect at the cube's walls, so candidates don't pile up on bounds and corners.
+Model (gp.py): Matern 5/2 with a length scale per column, an amplitude and a learned noise
+variance, fitted by maximum a posteriori from FIT_STARTS starting points, y standardized after
+_compress_tail squeezes the values worse than the median. Priors: log length scale ~ N(0, 1)
+(length scales near the cube's width unless the data say otherwise), log amplitude ~ N(0, 1),
+log noise ~ N(log 1e-3, 2.5) in [1e-6, 1]. Every constant here was chosen on the suite's dev
+problems (benchmarks/search_suite.py, BENCHMARKS.md "Search suite"), not on one problem; e.g.
+BoTorch's length-scale prior (median 4 sqrt(d)) expects smoother functions and measured worse
+on the multimodal dev problems.
 
-Speed, and what was traded for it (target: under 150 ms with 200 finished runs; measured in
-benchmarks/suggest_latency.md):
-- no L-BFGS on the acquisition (about 1,500-2,000 scored candidates instead), no restarts of
-  the hyperparameter fit (one L-BFGS run from unit length scales): a little accuracy at the
-  acquisition's peak and a small risk of a poor local optimum of the likelihood, against
-  skopt's 0.5-3 s per suggestion (trying a final L-BFGS polish of the chosen candidate did not
-  improve the benchmarks);
+Acquisition (acquisition.py): log expected improvement over the incumbent as the model sees it
+(the lowest posterior mean at an observed point, not the lowest, possibly lucky, observation).
+Scored over N_RANDOM uniform candidates and N_LOCAL perturbations of the 5 best observed
+points (scales 0.001 to 0.3, reflected at the walls), then the N_CLIMB best distinct candidates
+are climbed with L-BFGS-B on the posterior's exact gradient (categorical columns held, int and
+q_ columns snapped afterwards and scored again), and every other value of each categorical is
+scored at the best candidates, the climbed points and the 3 best observed points.
+
+Speed (target: under 100 ms at 1,000 finished runs; benchmarks/suggest_latency.py):
 - hyperparameters are fitted on at most FIT_CAP observations (the best half and the most recent
   half), and the posterior conditions on at most OBSERVATION_CAP (same rule) plus the pending
   lies: in a long sweep, old mediocre runs stop informing the model;
-- the posterior is computed here from the fitted kernel (one Cholesky factor, triangular solves)
-  instead of through skopt's predict, whose variance costs O(candidates x n^2) in einsum;
+- the runs are encoded into the cube in one call, not one by one;
 - BLAS is held to one thread during a suggestion: on matrices this small, threads only add
   contention (several times slower on a busy 2-core machine).
-The first suggestion in a process also pays about 1 s of imports (skopt, sklearn, scipy).
+The first suggestion in a process also pays the import of scipy (a few hundred ms).
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None
     X, y, pending = _observations(columns, space, config, runs)
     if len(y) < 2:
         return space.sample(rng)
-    from threadpoolctl import threadpool_limits  # sklearn's own dependency
+    from threadpoolctl import threadpool_limits
 
     # BLAS threads only cost on matrices this small: several times slower on a busy machine.
     with warnings.catch_warnings(), threadpool_limits(1):
@@ -155,17 +160,34 @@ def _observations(columns, space, config, runs):
         else:
             value = None
         try:
-            row = columns.encode([space.flatten(r["params"])])[0]
-        except (KeyError, ValueError, TypeError):
-            continue  # parameters this space can't place: nothing to learn from them
-        if value is None:
-            pending.append(row)
-        else:
-            points.append(row)
+            flat = space.flatten(r["params"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+        (pending if value is None else points).append(flat)
+        if value is not None:
             values.append(value)
-    shape = (-1, columns.width)
-    return (np.array(points).reshape(shape), np.array(values),
-            np.array(pending).reshape(shape))
+    # encoded all at once (a run at a time cost 50 ms at 1,000 runs); row by row only if some
+    # run holds values this space can't place (an edited sweep): nothing to learn from those
+    try:
+        X = columns.encode(points)
+    except (KeyError, ValueError, TypeError):
+        X, values = _encode_each(columns, points, values)
+    try:
+        P = columns.encode(pending)
+    except (KeyError, ValueError, TypeError):
+        P = _encode_each(columns, pending, [0.0] * len(pending))[0]
+    return X, np.array(values, dtype=float), P
+
+
+def _encode_each(columns, flats, values):
+    rows, kept = [], []
+    for flat, value in zip(flats, values):
+        try:
+            rows.append(columns.encode([flat])[0])
+            kept.append(value)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return np.array(rows).reshape(-1, columns.width), kept
 
 
 def _while_running(metric) -> bool:
