@@ -48,7 +48,7 @@ VARIANTS = {
     "no-climb": {"bayes.N_CLIMB": 0},
     "one-fit-start": {"bayes.FIT_STARTS": 1},
     "liar-mean": {"bayes.PENDING": "mean"},
-    "observed-incumbent": {"bayes.INCUMBENT": "observed"},
+    "model-incumbent": {"bayes.INCUMBENT": "model"},
     # the length scales' prior: BoTorch's (median 4.1 sqrt(d), log-sd sqrt(3)), and between
     "ls-prior-botorch": {"gp.LS_PRIOR": [1.4142, 1.7321], "gp.LS_PRIOR_PER_DIM": True},
     "ls-prior-sqrtd": {"gp.LS_PRIOR": [-0.5, 1.0], "gp.LS_PRIOR_PER_DIM": True},

@@ -77,8 +77,12 @@ class GP:
         """Mean and standard deviation of f at candidates C (and their gradients in C)."""
         from scipy.linalg import solve_triangular
 
-        diff = C[:, None, :] - self.X[None, :, :]                      # (m, n, d)
-        r = np.sqrt(np.maximum(((diff / self.ls) ** 2).sum(-1), 0.0))
+        if grad:
+            diff = C[:, None, :] - self.X[None, :, :]                  # (m, n, d)
+            r = np.sqrt(np.maximum(((diff / self.ls) ** 2).sum(-1), 0.0))
+        else:  # |a - b|^2 = |a|^2 + |b|^2 - 2ab: no (m, n, d) array for thousands of candidates
+            A, B = C / self.ls, self.X / self.ls
+            r = np.sqrt(np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T, 0.0))
         k, dk_over_r = _matern(r)
         Ks = self.amp * k                                              # (m, n)
         mu = Ks @ self.alpha

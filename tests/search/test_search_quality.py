@@ -88,7 +88,8 @@ def test_a_batch_of_pending_runs_does_not_collapse(agents):
         history.append(run(p, None, "running", start + i))
     batch = cols.encode([space.flatten(r["params"]) for r in history[start:]])
     gaps = np.linalg.norm(batch[:, None] - batch[None], axis=2)[np.triu_indices(agents, 1)]
-    assert gaps.min() > 0.02  # apart (2x the enforced minimum), not a cloud around one point
+    assert gaps.min() >= bayes.MIN_SEPARATION * 0.999
+    assert np.median(gaps) > 0.1  # spread out, not a cloud around one point
     values = [f(r["params"]) for r in history[start:]]
     rand = [f(space.sample(np.random.default_rng([9, i]))) for i in range(200)]
     assert np.median(values) < np.median(rand)
