@@ -184,7 +184,7 @@ def report(results, peers, problems, args, wall) -> str:
         for p in peers:  # average ranks for ties
             tied = [i for i, q in enumerate(order) if meds[q] == meds[p]]
             ranks[p][prob] = 1 + sum(tied) / len(tied)
-        if SWEEPER in peers:
+        if SWEEPER in peers and len(peers) > 1:
             others = [meds[p] for p in peers if p != SWEEPER]
             best_other = min(others) if others else None
             mine = meds[SWEEPER]
