@@ -49,9 +49,12 @@ def main(argv=None) -> str:
              (f"{args.seeds} seeds x {args.runs} runs. Median final regret (as in the suite); "
               "\"x seq\" = the median at width K / the sequential median (above 1: worse than "
               "sequential); \"dup\" = suggestions that repeated an earlier one exactly, over all "
-              f"seeds. Machine: {_machine()}; wall {time.perf_counter() - started:.0f} s."), "",
-             "| problem | peer | " + " | ".join(f"K={w} median | x seq | dup" for w in widths) + " |",
-             "|---|---|" + "---|---|---|" * len(widths)]
+              "seeds; \"seq after N runs\" = the sequential median after runs/K runs, what one "
+              "agent reaches in the wall time K agents take for the whole budget (runs of equal "
+              f"length). Model-tuning problems: regret against the best value in this table. Machine: {_machine()}; wall {time.perf_counter() - started:.0f} s."), "",
+             "| problem | peer | " + " | ".join(f"K={w} median | x seq | dup" for w in widths)
+             + " | " + " | ".join(f"seq after {args.runs // w} runs" for w in widths[1:]) + " |",
+             "|---|---|" + "---|---|---|" * len(widths) + "---|" * len(widths[1:])]
     for prob in problems:
         # regret against the suite's reference (the optimum, or the best value found anywhere)
         everything = {(p, prob): r for (p, q, w), r in res.items() if q == prob}
@@ -65,6 +68,10 @@ def main(argv=None) -> str:
                 seq = med if seq is None else seq
                 ratio = med / seq if seq > 0 else (1.0 if med == 0 else float("inf"))
                 cells.append(f"{med:.3g} | {ratio:.2f} | {sum(r.get('duplicates', 0) for r in rows)}")
+            # the same wall time: K agents finish runs/K rounds while one agent finishes runs/K runs
+            first = res[(peer, prob, widths[0])]["rows"]
+            cells += [f"{statistics.median(r['best'][args.runs // w - 1] - ref for r in first):.3g}"
+                      for w in widths[1:]]
             lines.append(f"| {prob} | {peer} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     if args.out:
