@@ -14,6 +14,9 @@ re-runs sweeper alone.
     .venv/bin/python benchmarks/search_suite.py [--seeds 10] [--runs 40] [--parallel 1]
         [--problems all|dev|held-out|a,b] [--peers ...] [--fresh "sweeper bayes"] [--out FILE]
 
+The model-tuning problems need scikit-learn in the package's virtualenv (the examples or report
+extra); the peers need only their own (make bench-peers).
+
 --parallel K keeps K runs pending at once (K agents asking concurrently; each finished run is
 replaced at once, oldest first): the same budget, K at a time.
 """
