@@ -43,7 +43,7 @@ MEANING = {
                     "could not be written",
     ExitCode.BAD_INPUT: "bad input: unknown ID, bad option, no store here",
     ExitCode.PAUSED: "the sweep is paused (only with --exit-on-pause; otherwise the agent waits)",
-    ExitCode.CANCELED: "the sweep was canceled",
+    ExitCode.CANCELED: "the sweep was canceled (or deleted)",
     ExitCode.FAILING: "the sweep is failing: its last --max-failures runs failed, on any agent; "
                       "`sweeper resume ID` clears it",
     ExitCode.STORE_LOST: "the store could not be reached (at start-up too), for SWEEPER_STORE_TIMEOUT s",

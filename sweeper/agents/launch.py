@@ -155,7 +155,9 @@ class LaunchMixin:
         if values.get("stop_reason"):
             bits.append(printable(values["stop_reason"]))
         if state == "interrupted":
-            bits.append("its point will be run again")
+            # Only a grid runs an interrupted point again by itself; `sweeper rerun` does it for any method.
+            bits.append("its point will be run again" if self.config["method"] == "grid" else
+                        f"`sweeper rerun {self.sweep['id']} {run['id']}` runs its parameters again")
         if state == "failed":
             tail = child.last_lines(5).rstrip()
             if tail:

@@ -13,7 +13,7 @@ import sys
 import threading
 
 from ..results.format import params_line, printable
-from ..store import StoreError, StoreUnavailable
+from ..store import NotFound, StoreError, StoreUnavailable
 from . import command as commandline
 from .child import Child
 from .exit_codes import MEANING, ExitCode, for_signal
@@ -211,6 +211,9 @@ class Agent(LaunchMixin):
             except StoreUnavailable as exc:
                 self._lost_store(exc)
                 return
+            except NotFound:
+                self._deleted()
+                return
             except (StoreError, OSError) as exc:
                 # A store that refuses writes (full disk, read-only) or run files that cannot be
                 # written: stop cleanly, say why; the run is reaped as crashed by whoever looks next.
@@ -282,6 +285,9 @@ class Agent(LaunchMixin):
             except StoreError as exc:
                 self.say(f"heartbeat failed: {exc}")
                 continue
+            if state["state"] is None:  # the sweep, and this agent's record with it, was deleted
+                self._deleted()
+                return
             for run_id in state.get("lost") or ():
                 self._lease_lost(run_id, active.get(run_id))
             for run_id, why in (state.get("stop") or {}).items():
@@ -306,6 +312,11 @@ class Agent(LaunchMixin):
         child.stop_state = "superseded"
         child.signal_group(signal.SIGKILL)
 
+    def _deleted(self):
+        """`sweeper delete` took the sweep away (it refuses while runs run): nothing left to do."""
+        self._set_stop(ExitCode.CANCELED, f"the sweep {self.sweep['id']} was deleted (`sweeper delete`)")
+        self._halt("the sweep was deleted", "stopped")
+
     def _lost_store(self, exc):
         self._set_stop(ExitCode.STORE_LOST, f"lost the store: {exc}")
         self._halt("the agent lost the store")
@@ -328,8 +339,10 @@ class Agent(LaunchMixin):
         if not self._slots_started:
             raise _Interrupted()
         name = signal.Signals(signum).name
+        again = ("their points will be run again" if self.config["method"] == "grid" else
+                 f"`sweeper rerun {self.sweep['id']}` runs their parameters again")
         self.say(f"got {name}: stopping runs (SIGTERM, then SIGKILL after {self.grace:g}s; "
-                 "Ctrl+C again to kill now); their points will be run again")
+                 f"Ctrl+C again to kill now); {again}")
         self._halt(f"the agent got {name}")
 
 

@@ -30,6 +30,9 @@ from ..search import hyperband
 BATCH_LINES = 20_000
 FLUSH_SECONDS = 0.5
 POLL_SECONDS = 0.02
+# A running run is judged again this often while its file is quiet: other runs' values may have
+# moved its band's threshold (W&B's controller judges every running run on each poll).
+REJUDGE_SECONDS = 1.0
 READ_BYTES = 4 << 20
 FINGERPRINT = 256
 # Far beyond any metric line, well below what the json module's recursion can take (the
@@ -75,6 +78,7 @@ class Tailer:
         self._last_flush = time.monotonic()
         self._flushed: tuple | None = None  # (lines, malformed lines) as last stored
         self._band_cache: dict[int, tuple[float, list]] = {}
+        self._judged_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -93,6 +97,8 @@ class Tailer:
                 if self.on_poll is not None:
                     self.on_poll()
                 if not got:
+                    if time.monotonic() - self._judged_at >= REJUDGE_SECONDS:
+                        self._judge()
                     self._stop.wait(POLL_SECONDS)
         except BaseException as exc:  # noqa: BLE001 - reported by finish()
             self.error = exc
@@ -240,6 +246,11 @@ class Tailer:
             self.target_hit = True
             if self.on_target:
                 self.on_target(self.best_value)
+        self._judge()
+
+    def _judge(self):
+        """Hyperband's decision on the run as it stands; stops it when it falls behind."""
+        self._judged_at = time.monotonic()
         if self.bands and self.decision is None and self.values and self.sweep_id:
             decision = hyperband.judge(self.values, self.bands, self._others_at, self.et, self.maximize)
             if decision is not None and decision.stop:

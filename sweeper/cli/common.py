@@ -21,7 +21,7 @@ def store_option(f):
     return click.option(
         "--store", "store_url", envvar="SWEEPER_STORE", metavar="URL",
         help="Store to use: a postgresql:// URL, or an SQLite file. Default: the nearest .sweeper/ "
-             "folder upward from here (made here if none). Env: SWEEPER_STORE.")(f)
+             "folder upward from here (only `sweeper sweep` makes one). Env: SWEEPER_STORE.")(f)
 
 
 def json_option(f):
@@ -55,8 +55,9 @@ def store_failure(exc) -> "Fail":
 
 
 def open_store(url, create: bool = False, light: bool = False):
-    """The store of --store / SWEEPER_STORE / the nearest .sweeper/. Only `sweep` and `agent`
-    pass create=True: a command that reads never makes a store (or its folders). light=True:
+    """The store of --store / SWEEPER_STORE / the nearest .sweeper/. Only `sweep` passes
+    create=True: no other command makes a store (or its folders), the agent included (its
+    sweep must be in one already). light=True:
     the read commands that start often (status, runs, export, best) open an SQLite store
     without SQLAlchemy (store/lite.py)."""
     from ..store import StoreError
@@ -77,7 +78,7 @@ def get_sweep(store, ref):
     try:
         return store.get_sweep(ref)
     except (BadId, NotFound) as exc:
-        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+        raise Fail(str(exc) + _other_kind(store, ref, "run"), EXIT_BAD_INPUT) from None
 
 
 def get_run(store, run_id):
@@ -86,7 +87,22 @@ def get_run(store, run_id):
     try:
         return store.get_run(run_id)
     except NotFound as exc:
-        raise Fail(str(exc), EXIT_BAD_INPUT) from None
+        raise Fail(str(exc) + _other_kind(store, run_id, "sweep"), EXIT_BAD_INPUT) from None
+
+
+def _other_kind(store, ref: str, kind: str) -> str:
+    """A hint when an ID given for a sweep names a run, or the other way round."""
+    from ..store import NotFound
+
+    try:
+        if kind == "run":
+            run = store.get_run(ref)
+            return (f" ({ref} is a run of sweep {run['sweep_id']}: `sweeper show {ref}` shows it, "
+                    f"`sweeper stop {ref}` stops it)") if run.get("sweep_id") else f" ({ref} is a standalone run)"
+        store.get_sweep(ref)
+        return f" ({ref} is a sweep: `sweeper status {ref}`)"
+    except (NotFound, ValueError):
+        return ""
 
 
 def emit_json(obj):

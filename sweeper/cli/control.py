@@ -52,9 +52,12 @@ def _is_run(store, ref: str) -> bool:
 
 def _stop_run(store, run_id: str):
     run = store.request_stop(run_id)
-    who = f"its agent {run['agent_id']}" if run.get("agent_id") else "its program"
-    click.echo(f"run {run_id} will stop within seconds: {who} ends it at its next heartbeat "
-               "(SIGTERM, then SIGKILL after the agent's --grace); it is recorded stopped")
+    if run.get("agent_id"):
+        how = (f"its agent {run['agent_id']} ends it at its next heartbeat (SIGTERM, then SIGKILL after the "
+               "agent's --grace)")
+    else:
+        how = "its program raises sweeper.RunStopped at its next sweeper.log() after its next heartbeat"
+    click.echo(f"run {run_id} will stop within seconds: {how}; it is recorded stopped")
 
 
 pause = _transition_command("pause")

@@ -42,9 +42,10 @@ def enqueue(sweep_ref, params, sets_file, list_only, clear, store_url, as_json):
     enqueue_trial): a known good configuration, a baseline, a hunch.
 
     Each value must be one the sweep's parameters could take (in its values, within its
-    bounds). An enqueued set is a run of the sweep like any other and counts toward run_cap;
-    on a grid it covers its point. A sweep that finished because it had nothing left to do
-    runs again.
+    bounds); it is passed as the sweep file writes it (16.0 as 16 when the file lists 16).
+    An enqueued set is a run of the sweep like any other and counts toward run_cap, but runs
+    even once the cap is reached; on a grid it covers its point. A sweep that finished
+    because it had nothing left to do runs again.
 
     \b
     Example:
@@ -82,7 +83,7 @@ def enqueue(sweep_ref, params, sets_file, list_only, clear, store_url, as_json):
     space = Space(sw["config"]["parameters"])
     full, problems = [], []
     for i, given in enumerate(sets, 1):
-        filled = _with_constants(space, given)
+        filled = space.canonical(_with_constants(space, given))
         wrong = space.misfits(filled)
         extra = sorted(set(_keys(given)) - {p.key for p in space})
         wrong += [f"{k}: the sweep has no such parameter" for k in extra]
@@ -115,7 +116,8 @@ def rerun(sweep_ref, run_ids, states, store_url, as_json):
 
     Each is queued and runs next; when it starts, it supersedes the run it repeats (that
     run stays on record, marked superseded, and no longer counts: a grid point is covered
-    by its new run, and run_cap is not used up again). A finished sweep runs again.
+    by its new run, and run_cap is not used up again). A finished sweep runs again. Exits 2
+    when runs were named and none of them could be queued (running, or already repeated).
 
     \b
     Example:
@@ -141,8 +143,13 @@ def rerun(sweep_ref, run_ids, states, store_url, as_json):
     for rid, why in done["skipped"].items():
         click.echo(printable(f"not {rid}: {why}"), err=True)
     if not done["queued"]:
-        click.echo(f"sweep {sw['id']}: nothing to run again"
-                   + ("" if run_ids or wanted else " (no failed, crashed or interrupted run)"))
+        refused = [rid for rid, why in done["skipped"].items() if why != "it is already queued"]
+        if refused:  # a script named runs that cannot run again: it should know
+            raise Fail(f"sweep {sw['id']}: nothing queued (above: why)", EXIT_BAD_INPUT)
+        waiting = len(done["skipped"])
+        click.echo(f"sweep {sw['id']}: nothing more to run again" + (
+            f" ({waiting} already queued: `sweeper enqueue {sw['id']} --list`)" if waiting else
+            "" if run_ids or wanted else " (no failed, crashed or interrupted run)"))
         return
     _next_steps(sw, done["reopened"], len(done["queued"]))
 
@@ -181,8 +188,11 @@ def delete(refs, yes, store_url, as_json):
         except NotFound:
             raise Fail(f"no sweep or run '{ref}' in {store.display_url}", EXIT_BAD_INPUT) from None
     counts = {s["id"]: sum(store.count_runs(s["id"]).values()) for s in sweeps}
+    agents = {s["id"]: store.live_agents(s["id"]) for s in sweeps}
     lines = [f"sweep {s['id']}" + (f" '{s['name']}'" if s.get("name") else "") + f" ({s['state']}) and its "
-             f"{counts[s['id']]} run{'s' if counts[s['id']] != 1 else ''}" for s in sweeps]
+             f"{counts[s['id']]} run{'s' if counts[s['id']] != 1 else ''}"
+             + (f"; its {agents[s['id']]} waiting agent{'s' if agents[s['id']] != 1 else ''} will stop (exit 5)"
+                if agents[s["id"]] else "") for s in sweeps]
     lines += [f"run {r['id']} ({r['state']}" + (f", #{r['number']} of sweep {r['sweep_id']}" if r["sweep_id"] else
                                                  ", standalone") + ")" for r in runs]
     if not yes:

@@ -45,37 +45,60 @@ PLAIN_ROWS = 500  # above this many rows the table is plain aligned text: rich m
 
 
 def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, cols: list[str] | None = None,
-               width: int | None = None):
+               width: int | None = None, keep_first: int = 1):
     """The runs table of `sweeper runs` and `sweeper status`, from results.run_rows rows, fitted to
     `width` (the terminal's): the best-run marker, run, state and best value always stay; numbers
     are never cut (parameters show 4 significant digits, metrics 6); when the columns do not
     fit, the note is shortened, then the time, the last value and the parameters from the right
-    are left out, and a line says which."""
+    are left out, and a line says which. With `cols` (--columns, or a project's), the first
+    `keep_first` stay and the others are left out from the right; text is shortened first."""
     from ..results import rows as results
 
     if cols:
-        columns = [_Column(c, fold=True) for c in cols]
         cells = [[_plain_cell(results.cell(r, c), c) for c in cols] for r in shown]
+        columns = []
+        for i, c in enumerate(cols):
+            numeric = all(_is_number_text(row[i]) for row in cells)
+            prose = c in PROSE  # IDs, states, dates and numbers are never cut: their column is left out instead
+            columns.append(_Column(c, right=numeric, keep=i < keep_first, shrink=prose, min_width=min(len(c), 8),
+                                   max_width=40 if prose else None, drop=100 + i / 1000))
     else:
-        columns = [_Column("", min_width=1, keep=True), _Column("run", min_width=8, keep=True),
-                   _Column("state", min_width=8, keep=True)]
+        named = any(r.get("name") for r in shown)
+        noted = any(_note(r) for r in shown)
+        columns = [_Column("", min_width=1, keep=True), _Column("run", min_width=8, keep=True)]
+        columns += [_Column("name", min_width=6, max_width=20, shrink=True, drop=70)] if named else []
+        columns += [_Column("state", min_width=8, keep=True)]
         columns += [_Column(k, min_width=5, max_width=16, drop=50 + i / 1000) for i, k in enumerate(keys)]
         if metric.name:
             # Named in the line above the table; a long name would make the column wide for nothing.
             label = metric.name if len(metric.name) <= 10 else ""
             columns += [_Column(f"best {label}".strip(), right=True, keep=True),
                         _Column(f"last {label}".strip(), right=True, drop=80)]
-        columns += [_Column("time", right=True, drop=90), _Column("note", min_width=12, max_width=60, shrink=True,
-                                                                 drop=100)]
+        columns += [_Column("time", right=True, drop=90)]
+        # Why a run ended, when one did not simply finish; omitted when no listed run has one.
+        columns += [_Column("note", min_width=12, max_width=60, shrink=True, drop=100)] if noted else []
         cells = []
         for r in shown:
-            row = ["*" if best is not None and r["id"] == best["id"] else "", r["id"], r["state"]]
-            row += [_param_cell(r["params"].get(k)) for k in keys]
+            row = ["*" if best is not None and r["id"] == best["id"] else "", r["id"]]
+            row += [printable(r.get("name") or "")] if named else []
+            row += [r["state"]] + [_param_cell(r["params"].get(k)) for k in keys]
             if metric.name:
                 row += [number(r["best"]), number(r["last"])]
-            cells.append(row + [duration(r["duration"]), printable(_note(r))])
+            cells.append(row + [duration(r["duration"])] + ([printable(_note(r))] if noted else []))
     bold = [best is not None and r["id"] == best["id"] for r in shown]
-    return _fitted(columns, cells, bold, state_column=None if cols else 2, width=width)
+    state = None if cols else 2 + (1 if named else 0)
+    return _fitted(columns, cells, bold, state_column=state, width=width)
+
+
+PROSE = ("notes", "stop_reason", "name", "tags", "error")  # columns whose text may be shortened to fit
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return text == ""
+    return True
 
 
 def _fitted(columns, cells, bold, state_column, width):
@@ -104,7 +127,7 @@ def _fit(columns, cells, width: int):
     natural = []
     for i, c in enumerate(columns):
         w = max([len(c.header), c.min_width or 0] + [len(row[i]) for row in cells])
-        natural.append(min(w, c.max_width) if c.max_width and not c.fold else w)
+        natural.append(min(w, c.max_width) if c.max_width else w)
     keep = list(range(len(columns)))
     widths = dict(enumerate(natural))
 
@@ -116,7 +139,7 @@ def _fit(columns, cells, width: int):
             widths[i] = max(columns[i].min_width or 1, widths[i] - (total() - width))
     dropped = []
     while total() > width:
-        candidates = [i for i in keep if not columns[i].keep and not columns[i].fold]
+        candidates = [i for i in keep if not columns[i].keep]
         if not candidates:
             break  # what must stay does not fit: rich squeezes the text columns
         out = max(candidates, key=lambda i: columns[i].drop)
@@ -127,12 +150,10 @@ def _fit(columns, cells, width: int):
 
 class _Column:
     def __init__(self, header: str, right: bool = False, min_width: int | None = None,
-                 max_width: int | None = None, fold: bool = False, keep: bool = False, shrink: bool = False,
-                 drop: int = 0):
+                 max_width: int | None = None, keep: bool = False, shrink: bool = False, drop: float = 0):
         # keep: never left out; shrink: text that may be cut (to min_width) before columns are left
-        # out; drop: the order columns are left out in, highest first; fold: asked for by name
-        # (--columns): wrapped, never left out.
-        self.header, self.right, self.min_width, self.max_width, self.fold = header, right, min_width, max_width, fold
+        # out; drop: the order columns are left out in, highest first.
+        self.header, self.right, self.min_width, self.max_width = header, right, min_width, max_width
         self.keep, self.shrink, self.drop = keep, shrink, drop
         self.width: int | None = None
 
@@ -143,11 +164,8 @@ def _rich_table(columns, cells, bold, state_column):
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for c in columns:
-        if c.fold:
-            table.add_column(safe(c.header), overflow="fold")
-        else:
-            table.add_column(safe(c.header), justify="right" if c.right else "left", no_wrap=True,
-                             overflow="ellipsis", min_width=c.width or c.min_width, max_width=c.width or c.max_width)
+        table.add_column(safe(c.header), justify="right" if c.right else "left", no_wrap=True,
+                         overflow="ellipsis", min_width=c.width or c.min_width, max_width=c.width or c.max_width)
     for row, is_best in zip(cells, bold):
         shown = [_state(v) if i == state_column else escape(v) for i, v in enumerate(row)]
         table.add_row(*shown, style="bold" if is_best else None)
@@ -191,6 +209,8 @@ def _param_cell(value) -> str:
 
 
 def _plain_cell(value, column: str = "") -> str:
+    if column == "tags" and isinstance(value, list):
+        return printable(", ".join(map(str, value)))
     if column == "duration":
         return duration(value)
     if column in ("created_at", "started_at", "ended_at"):
@@ -226,10 +246,13 @@ def print_runs(sweep, rows, shown, metric, best, cols):
         head += f"  metric: {safe(metric.name)} ({metric.goal})"
         head += f"  best: {number(best['best'])} (run {best['id']})" if best else "  no value yet"
     con.print(head)
+    project = sweep["id"].startswith("project ")
     if not shown:
-        con.print("No runs" + (" match." if rows else f" yet. Start one with: sweeper agent {sweep['id']}"))
+        con.print("No runs" + (" match." if rows else f" in {safe(sweep['id'])}." if project else
+                               f" yet. Start one with: sweeper agent {sweep['id']}"))
         return
-    con.print(runs_table(shown, results.searched_keys(sweep), metric, best, cols, width=con.width))
+    con.print(runs_table(shown, results.searched_keys(sweep), metric, best, cols, width=con.width,
+                         keep_first=3 if project and cols and cols[:3] == ["sweep", "id", "state"] else 1))
 
 
 def print_importance(sweep, analysis):

@@ -53,8 +53,8 @@ def _load_rows(store_url, sweep_ref):
 @click.option("--limit", type=click.IntRange(min=1), help="Show the first N runs (after sorting), and every running one.")
 @click.option("--columns", metavar="COL[,COL]",
               help="Columns to show, comma-separated: id, number, state, best, last, duration, stop_reason, "
-                   "any parameter or logged metric key. Default: run, state, the searched parameters, "
-                   "best and last metric, duration, note.")
+                   "name, tags, notes, any parameter or logged metric key. Default: run, its name if any, state, "
+                   "the searched parameters, best and last metric, duration, why it ended.")
 @store_option
 @json_option
 @user_errors
@@ -77,7 +77,9 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     """
     from ..results import rows as results
 
-    if (sweep_ref is None) == (project is None):
+    if sweep_ref is not None and project is not None:
+        raise Fail("give a sweep ID or --project NAME, not both", EXIT_BAD_INPUT)
+    if sweep_ref is None and project is None:
         raise Fail("give a sweep ID, or --project NAME for every run of a project", EXIT_BAD_INPUT)
     if project is not None:
         sweep, rows = results.project_rows(open_store(store_url, light=True), project)
@@ -96,7 +98,7 @@ def runs(sweep_ref, project, sort_key, reverse, states, tags, limit, columns, st
     shown = results.first_and_running(results.sort_rows(chosen, metric, sort_key, reverse), limit)
     cols = split_list([columns]) if columns else None
     if cols:
-        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS) | {"sweep"}
+        known = set(results.flat_columns(sweep, rows)) | set(results.FIXED_COLUMNS) | set(results.EXTRA_COLUMNS)
         unknown = [c for c in cols if c not in known]
         if unknown:
             raise Fail(f"unknown column {', '.join(unknown)}: the columns are "
@@ -239,6 +241,9 @@ def report(sweep_ref, out_path, store_url):
     sweep = get_sweep(store, sweep_ref)
     path = out_path or f"sweep-{sweep['id']}-report.html"
     page = build(store, sweep)
+    import os
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # `-o results/sweep.html` makes results/
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
     click.echo(f"wrote the report of sweep {sweep['id']} to {path} ({len(page.encode()) / 1e6:.1f} MB)")

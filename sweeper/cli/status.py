@@ -100,7 +100,8 @@ def best(sweep_ref, fmt, store_url, as_json):
                    + (f" '{metric}'" if metric else " (it has no metric: key)") + " yet")
     if as_json:
         metric = sw["config"]["metric"]
-        emit_json(with_iso({"sweep_id": sw["id"], "run_id": run["id"], "number": run["number"], "state": run["state"],
+        emit_json(with_iso({"sweep_id": sw["id"], "run_id": run["id"], "id": run["id"], "number": run["number"],
+                            "state": run["state"],
                             "metric": metric["name"], "goal": metric.get("goal", "minimize"),
                             "value": run["best_value"], "params": run["params"],
                             "command": progress.reproduce_command(sw, run), "created_at": run["created_at"],

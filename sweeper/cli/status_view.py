@@ -81,7 +81,7 @@ def _parts(report: dict) -> list:
     if p.get("queued"):
         line += f"   {p['queued']} queued (`sweeper enqueue {report['id']} --list`)"
     if p.get("priors"):
-        line += f"   learns from {p['priors']} prior runs"
+        line += f"   learns from {p['priors']} prior run{'s' if p['priors'] != 1 else ''}"
     out.append(line)
     if metric:
         goal = metric.get("goal", "minimize")

@@ -92,7 +92,7 @@ def sweep(file, name, project, entity, update_ref, defaults, prior_runs, prior_s
         if as_json:
             emit_json({"ok": True, "file": file, "config": cfg.normalized, "grid_size": grid_total, "priors": priors})
         else:
-            click.echo(f"# {file}: valid ({cfg.method}); it would learn from {len(priors)} prior runs")
+            click.echo(f"# {file}: valid ({cfg.method}); it would learn from {_runs(len(priors))}")
         return
     sw = store.create_sweep(cfg, name=name, project=project, entity=entity, priors=priors)
     agent_cmd = ["sweeper", "agent", sw["id"]]
@@ -109,7 +109,7 @@ def sweep(file, name, project, entity, update_ref, defaults, prior_runs, prior_s
 
     size = f", {grid_total} grid points" if grid_total is not None else ""
     label = f" '{printable(sw['name'])}'" if sw["name"] else ""
-    learns = f", learning from {len(priors)} prior run{'s' if len(priors) != 1 else ''}" if priors else ""
+    learns = f", learning from {_runs(len(priors))}" if priors else ""
     click.echo(f"Created sweep{label} {sw['id']} ({sw['method']}{size}{learns}) in {store.display_url}")
     click.echo("Run an agent (one per GPU: CUDA_VISIBLE_DEVICES=0 ... &):")
     click.echo("  " + " ".join(agent_cmd))
@@ -156,37 +156,53 @@ def _update(cfg, file, ref, defaults, prior_runs, prior_sweeps, dry_run, store_u
             sys.exit(EXIT_BAD_INPUT)
         raise Fail(f"{file} cannot update sweep {old['id']}:\n  " + "\n  ".join(problems), EXIT_BAD_INPUT)
     priors = _priors(store, cfg.normalized, prior_runs, prior_sweeps, as_json)
+    known = {p["id"] for p in store.prior_runs(old["id"])} if priors else set()
+    new_priors = [p for p in priors if p not in known]
     revision = old.get("revision") or 1
-    if not change.changes and not priors:
+    for line in change.warnings:
+        click.echo(f"warning: {printable(line)}", err=True)
+    if old["state"] == "canceled" and change.changes:
+        click.echo(f"warning: sweep {old['id']} was canceled: it starts no more runs, whatever its file",
+                   err=True)
+    if not change.changes and not new_priors:
         if as_json:
-            emit_json({"ok": True, "id": old["id"], "revision": revision, "changes": [], "reopened": False})
+            emit_json({"ok": True, "id": old["id"], "revision": revision, "changes": [], "priors": [],
+                       "reopened": False})
         else:
-            click.echo(f"sweep {old['id']}: {file} changes nothing (revision {revision})")
+            already = " (it learns from those prior runs already)" if priors else ""
+            click.echo(f"sweep {old['id']}: {file} changes nothing (revision {revision}){already}")
         return
     result = None
     if not dry_run:
         if change.changes:
             space = cfg.space if cfg.method == "grid" else None
             result = store.update_sweep(old["id"], cfg, change.changes, revision, change.defaults, space)
-        if priors:
-            store.add_priors(old["id"], priors)
+        if new_priors:
+            store.add_priors(old["id"], new_priors)
     now = result["sweep"] if result else store.get_sweep(old["id"])
     if as_json:
         emit_json({"ok": True, "id": old["id"], "dry_run": dry_run, "revision": now.get("revision") or revision,
-                   "changes": change.changes, "defaults": change.defaults, "priors": priors,
-                   "state": now["state"], "reopened": bool(result and result["reopened"]),
-                   "grid_size": cfg.grid_size})
+                   "changes": change.changes, "defaults": change.defaults, "priors": new_priors,
+                   "warnings": change.warnings, "state": now["state"],
+                   "reopened": bool(result and result["reopened"]), "grid_size": cfg.grid_size})
         return
-    head = "would change" if dry_run else f"updated to revision {now.get('revision')}"
-    click.echo(f"sweep {old['id']} {head}:")
-    for line in change.changes:
-        click.echo(f"  {printable(line)}")
-    if priors:
-        click.echo(f"  learns from {len(priors)} more prior run{'s' if len(priors) != 1 else ''}")
+    if change.changes:
+        head = "would change" if dry_run else f"updated to revision {now.get('revision')}"
+        click.echo(f"sweep {old['id']} {head}:")
+        for line in change.changes:
+            click.echo(f"  {printable(line)}")
+    if new_priors:
+        verb = "would learn" if dry_run else "learns"
+        click.echo(f"sweep {old['id']} {verb} from {len(new_priors)} more {_runs(len(new_priors)).split(' ', 1)[1]}"
+                   + (f" ({len(priors) - len(new_priors)} named already were)" if len(new_priors) < len(priors) else ""))
     if result and result["reopened"]:
         click.echo(f"It had finished and has more to do now: start agents with `sweeper agent {old['id']}`")
     elif now["state"] == "finished" and not dry_run:
         click.echo(f"It is finished ({printable(now.get('ended_reason') or '')})")
+
+
+def _runs(n: int) -> str:
+    return f"{n} prior run{'s' if n != 1 else ''}"
 
 
 @click.command("sweeps")

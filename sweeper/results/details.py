@@ -20,7 +20,8 @@ def run_record(sweep: dict | None, run: dict) -> dict:
         "origin": run.get("origin"), "superseded": bool(run.get("superseded")),
         "metric": metric.name, "goal": metric.goal if metric.name else None,
         "best": row["best"], "best_step": row["best_step"], "last": row["last"],
-        "params": run.get("params") or {}, "summary": run.get("summary") or {},
+        # Flat keys (optimizer.lr, val.loss), as in `runs --json` and exports.
+        "params": row["params"], "summary": row["summary"],
         "stop_reason": run.get("stop_reason"), "band": run.get("band"), "exit_code": run.get("exit_code"),
         "signal": run.get("signal"), "error": run.get("error"),
         "created_at": run.get("created_at"), "started_at": run.get("started_at"), "ended_at": run.get("ended_at"),

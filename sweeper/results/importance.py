@@ -103,6 +103,7 @@ def _hashable(v):
 
 def _forest_importance(keys, columns, kinds, y, seed) -> dict:
     import numpy as np
+    from scipy.stats import rankdata
     from sklearn.ensemble import RandomForestRegressor
 
     if len(y) > FOREST_SAMPLES:
@@ -115,7 +116,9 @@ def _forest_importance(keys, columns, kinds, y, seed) -> dict:
         if kinds[k] == "numeric":
             col = np.array(columns[k], dtype=float)
             col[~np.isfinite(col)] = np.nanmedian(col[np.isfinite(col)]) if np.isfinite(col).any() else 0.0
-            blocks.append(col[:, None])
+            # A tree splits on order alone, so ranks give the same forest; and scikit-learn reads X
+            # as float32, where a value beyond 3.4e38 (1e308 is a float) is not finite.
+            blocks.append(rankdata(col)[:, None])
             owner.append(k)
         else:
             levels = sorted({_hashable(v) for v in columns[k]}, key=repr)

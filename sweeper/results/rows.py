@@ -142,10 +142,16 @@ def flat_row(row: dict) -> dict:
     return out
 
 
+# Columns a table can show beside flat_row's (--columns); not in CSV, where a parameter may be named so.
+EXTRA_COLUMNS = ("sweep", "name", "tags", "notes")
+
+
 def cell(row: dict, column: str):
-    """A row's value for a table column: a flat_row key, or "sweep" (its sweep's ID)."""
+    """A row's value for a table column: a flat_row key, its sweep's ID, or its name, tags, notes."""
     if column == "sweep":
         return row.get("sweep_id") or ""
+    if column in ("name", "tags", "notes") and column not in row["params"]:
+        return row.get(column)
     return flat_row(row).get(column)
 
 

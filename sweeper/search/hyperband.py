@@ -4,12 +4,16 @@
   max_iter divided by eta up to s times (truncated, ascending, max_iter itself left out).
 - a run's iteration is the number of its metric lines holding the sweep metric as a finite
   number.
-- at band b, the threshold is the value at index int(n / eta) of the sorted values that the
-  n runs (of any state) that reached b had at their b-th such line (negated when maximizing).
+- at band b, the threshold is the value at index int(n * (1 / eta)) of the sorted values that
+  the n runs (of any state) that reached b had at their b-th such line (negated when
+  maximizing). W&B multiplies by the reciprocal; in floating point that is not int(n / eta)
+  for every n (eta 1.1 and n 33: 30, not 29), and a decision must not depend on which.
 - a running run at its highest band reached is stopped when its value there (strict), or its
   best so far (not strict), is strictly worse than the threshold.
 
-Unlike W&B, which polls every few minutes, the agent judges a run as each line arrives.
+W&B's controller judges every running run on each poll, so a run is stopped when other runs
+move its band's threshold, even if it logs nothing more. The agent judges a run as each of its
+lines arrives, and again every REJUDGE_SECONDS while it runs (agents/tail.py).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class Decision:
 
 def threshold(values: list[float], eta: float) -> float:
     ordered = sorted(values)
-    return ordered[int(len(ordered) / eta)]
+    return ordered[int(len(ordered) * (1.0 / eta))]
 
 
 def judge(history: list[float], band_list: list[int], others_at, et: dict, maximize: bool) -> Decision | None:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import StoreError, StoreUnavailable
+from .errors import NoStore, StoreError, StoreUnavailable
 
 
 class NeedsFullStore(Exception):
@@ -23,6 +23,7 @@ class StoreBase:
     def __init__(self, sa_url: str, root: Path, create: bool = True, light: bool = False):
         self.root = Path(root)
         self.unavailable_timeout = float(os.environ.get("SWEEPER_STORE_TIMEOUT", "120"))
+        self._said_waiting = False  # "the store does not answer" is said once per process
         self._beats: dict[str, float] = {}  # sweep -> when this process's agent last beat there (leases.py)
         if light:  # an SQLite store opened to read, without SQLAlchemy (lite.py)
             import sqlite3
@@ -90,7 +91,16 @@ class StoreBase:
                     return fn(conn)
             except DBAPIError as exc:
                 if not _transient(exc):
+                    if _no_database(exc):
+                        raise NoStore(f"no database {self.url.database!r} on the server of {self.display_url}: "
+                                      f"create it (createdb {self.url.database}), or give another --store "
+                                      f"({_short(exc)})") from None
                     raise StoreError(self._explain(exc)) from None
+                if not self._said_waiting and time.monotonic() - started > 2:
+                    # Commands that read would otherwise say nothing until SWEEPER_STORE_TIMEOUT.
+                    self._said_waiting = True
+                    _warn(f"the store at {self.display_url} does not answer ({_short(exc)}); trying again for up "
+                          f"to {self.unavailable_timeout:g} s (SWEEPER_STORE_TIMEOUT)")
                 if time.monotonic() > deadline:
                     waited = time.monotonic() - started
                     raise StoreUnavailable(f"the store at {self.display_url} did not answer: tried for "
@@ -159,6 +169,22 @@ class StoreBase:
         self._write.dispose()
         if self._read is not self._write:
             self._read.dispose()
+
+
+def _no_database(exc) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    text = str(orig or exc).lower()
+    return code == "3D000" or ("database" in text and "does not exist" in text)
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    try:
+        print(f"sweeper: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _nearly_full(folder: str) -> bool:

@@ -85,8 +85,8 @@ class ClaimsMixin:
             # costs about the same at 10 runs or 10,000.
             history = SweepHistory(conn, sweep_id, lite, gaps=bool(sweep.get("grid_gaps")))
             cap = sweep["config"].get("run_cap")
-            # Queued parameter sets first (queue.py): a rerun runs even at the run_cap.
-            taken = self._take_queued(conn, sweep_id, lambda: history.has_reached(cap))
+            # Queued parameter sets first (queue.py): a user asked for them, so they run even at the run_cap.
+            taken = self._take_queued(conn, sweep_id)
             if taken is None:
                 if history.has_reached(cap):
                     reason = f"run_cap reached: the sweep has {history.live_count()} runs of {cap}"
@@ -177,7 +177,7 @@ class ClaimsMixin:
             sql.run(conn, sql.SWEEP_ROW_LOCKED, lite, sweep=sweep["id"])
         from .revisions import read_priors
 
-        rows = method_runs(conn, sweep["id"], lite)
+        rows = method_runs(conn, sweep["id"], lite, capped=True)
         others = [r for r in rows if not _unchosen(r)]
         snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
         params, _ = choose(sweep, snapshot, retry_failed)

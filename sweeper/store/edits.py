@@ -70,7 +70,7 @@ class EditsMixin:
                 raise NotFound(f"no run {', '.join(repr(m) for m in missing)} in {self.display_url}")
             busy = [r for r in run_ids if found[r]["state"] == "running"]
             if busy:
-                raise Refused(f"run {', '.join(busy)} is running: stop it first (`sweeper stop RUN_ID`), "
+                raise Refused(f"run {', '.join(busy)} is running: stop it first (`sweeper stop {busy[0]}`), "
                               "then delete it")
             conn.execute(metrics.delete().where(metrics.c.run_id.in_(run_ids)))
             conn.execute(bands.delete().where(bands.c.run_id.in_(run_ids)))

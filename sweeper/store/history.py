@@ -11,9 +11,13 @@ each answer comes from an index, so a claim costs about the same at any size:
   Unless the sweep has `grid_gaps` (a `sweep --update` re-numbered its grid, or an enqueued point
   was taken out of order): then the lowest point with no live run is searched for (one pass over
   the index of live grid points);
-- bayes: every run (its model is fit to them all; W&B's and Optuna's read them all too), and the
-  prior runs of other sweeps it learns from (a warm start), read outside the lock for a run
-  already reserved (claims.py, Snapshot below).
+- bayes: up to CAPPED_FROM live runs, every run; beyond, what its model keeps (search/bayes.py
+  conditions on at most OBSERVATION_CAP runs: the best half and the most recent half, failures
+  imputed with the worst or best value seen): the KEPT_ROWS best and worst by best_value (index
+  (sweep_id, best_value)), the KEPT_ROWS most recent (index (sweep_id, number)) and the running
+  ones (pending points), so the model sees the same runs and the read costs the same at 2,000
+  runs or 100,000. Read outside the lock for a run already reserved (claims.py, Snapshot
+  below), with the prior runs of other sweeps it learns from (a warm start).
 
 The run_cap check counts the live runs only when the sweep has a run_cap and as many runs in all.
 """
@@ -42,11 +46,31 @@ METHOD_COLUMNS = ("id", "sweep_id", "number", "state", "params", "grid_index", "
                   "best_step", "summary", "metric_iter", "band", "n_lines", "origin")
 SWEEP_RUNS = f"SELECT {', '.join(METHOD_COLUMNS)} FROM runs WHERE sweep_id = :sweep ORDER BY number"
 
+# Beyond CAPPED_FROM live runs a bayes claim reads only the runs its model can keep. KEPT_ROWS
+# is well above search/bayes.py's OBSERVATION_CAP (tests/store/test_bayes_claims.py checks it):
+# the most recent half of what the model keeps is counted among runs that give a value, and
+# some of the most recent runs may be running.
+CAPPED_FROM = 1000
+KEPT_ROWS = 400
+_LIVE = "FROM runs WHERE sweep_id = :sweep AND NOT superseded"
+_KEPT_IDS = " UNION ".join([  # each part in a subquery of its own: SQLite takes LIMIT only there
+    f"SELECT id FROM (SELECT id {_LIVE} AND best_value IS NOT NULL ORDER BY best_value, number LIMIT :k) b",
+    f"SELECT id FROM (SELECT id {_LIVE} AND best_value IS NOT NULL ORDER BY best_value DESC, number LIMIT :k) w",
+    f"SELECT id FROM (SELECT id {_LIVE} ORDER BY number DESC LIMIT :k) r",
+    f"SELECT id {_LIVE} AND state = 'running'",
+])
+KEPT_RUNS = (f"SELECT {', '.join(METHOD_COLUMNS)} FROM runs WHERE sweep_id = :sweep AND id IN ({_KEPT_IDS}) "
+             "ORDER BY number")
 
-def method_runs(conn, sweep_id: str, sqlite: bool) -> list[dict]:
-    """Every run of the sweep as a search method reads it, in number order."""
+
+def method_runs(conn, sweep_id: str, sqlite: bool, capped: bool = False) -> list[dict]:
+    """The sweep's runs as a search method reads them, in number order: every run, or with
+    capped=True and more than CAPPED_FROM live runs, those a bayes model keeps (above)."""
+    statement, extra = SWEEP_RUNS, {}
+    if capped and (sql.run(conn, _COUNT_LIVE, sqlite, sweep=sweep_id).scalar() or 0) > CAPPED_FROM:
+        statement, extra = KEPT_RUNS, {"k": KEPT_ROWS}
     out = []
-    for row in sql.run(conn, SWEEP_RUNS, sqlite, sweep=sweep_id).all():
+    for row in sql.run(conn, statement, sqlite, sweep=sweep_id, **extra).all():
         run = dict(zip(METHOD_COLUMNS, row))
         run["params"] = loads(run["params"])
         run["summary"] = loads(run["summary"]) if run["summary"] else None
@@ -127,7 +151,7 @@ class SweepHistory(_History):
     def runs(self) -> list[dict]:
         """Every run of the sweep, in number order (superseded ones included)."""
         if "runs" not in self._memo:
-            self._memo["runs"] = method_runs(self._conn, self._sweep, self._sqlite)
+            self._memo["runs"] = method_runs(self._conn, self._sweep, self._sqlite, capped=True)
         return self._memo["runs"]
 
 

@@ -104,6 +104,19 @@ class LeasesMixin:
         """This process's agent beat in the sweep, in a transaction begun at `began` (monotonic)."""
         self._beats[sweep_id] = began
 
+    def live_agents(self, sweep_id: str) -> int:
+        """How many agents of the sweep heartbeat within HEARTBEAT_TIMEOUT (waiting ones too)."""
+        from sqlalchemy import func, select
+
+        from .tables import agents
+
+        def fn(conn):
+            return conn.execute(select(func.count()).select_from(agents).where(
+                agents.c.sweep_id == sweep_id, agents.c.state == "running",
+                agents.c.heartbeat_at > self._now(conn) - HEARTBEAT_TIMEOUT)).scalar() or 0
+
+        return self._tx(fn, write=False)
+
     def end_agent(self, agent_id: str, reason: str):
         from .tables import agents
 

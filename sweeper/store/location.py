@@ -63,7 +63,7 @@ def resolve(url: str | None, start=None, create: bool = True) -> tuple[str, Path
     path = path.resolve()
     if not create:
         if not path.is_file():
-            raise NoStore(f"no store at {path}: no such file (only `sweeper sweep` and `sweeper agent` make one)")
+            raise NoStore(f"no store at {path}: no such file (`sweeper sweep FILE` makes one)")
     else:
         _make_folder(path.parent)
     return f"sqlite:///{path}", path.parent

@@ -3,8 +3,9 @@ enqueue_trial) or the same parameters again (a rerun of a failed, crashed, inter
 stopped run, which the new run then supersedes: a grid point is covered by its new run).
 
 A claim takes the oldest waiting entry of its sweep first (claims.py, `_take_queued`), under
-the sweep's lock, so an entry runs once. A rerun leaves the sweep's live run count as it is,
-so it runs even once run_cap is reached; an enqueued set is a new run and counts.
+the sweep's lock, so an entry runs once. A user asked for each of them, so they run even once
+run_cap is reached: a rerun leaves the sweep's live run count as it is; an enqueued set is a
+new run and counts (the method then has that many fewer to choose).
 """
 
 from __future__ import annotations
@@ -138,17 +139,15 @@ class QueueMixin:
         return conn.execute(select(func.count()).select_from(queue).where(
             queue.c.sweep_id == sweep_id, queue.c.run_id.is_(None))).scalar() or 0
 
-    def _take_queued(self, conn, sweep_id: str, cap_reached) -> dict | None:
+    def _take_queued(self, conn, sweep_id: str) -> dict | None:
         """The next waiting entry that can run now, as {params, replaces: old run | None, qid}:
         its old run superseded if it is a rerun. Entries whose run was repeated meanwhile are
-        dropped. `cap_reached()`: whether a new (not rerun) run would pass the run_cap."""
+        dropped."""
         from . import sql
         from .tables import queue, runs
 
         for qid, params, replaces in sql.run(conn, _WAITING, self.is_sqlite, sweep=sweep_id).all():
             if replaces is None:
-                if cap_reached():
-                    continue
                 return {"qid": qid, "params": loads(params), "replaces": None}
             old = conn.execute(runs.select().where(runs.c.id == replaces)).mappings().first()
             if old is None or old["superseded"] or old["state"] not in TERMINAL:

@@ -55,13 +55,16 @@ class SweepsMixin:
         return sweep
 
     def list_sweeps(self) -> list[dict]:
+        """Every sweep, oldest first, with run_counts: its live runs (superseded ones left out) by state."""
         from sqlalchemy import func, select
         from .tables import runs, sweeps
 
         def fn(conn):
             counts: dict = {}
+            # A superseded run was replaced by its rerun: counting both would count a point twice.
             q = (select(runs.c.sweep_id, runs.c.state, func.count())
-                 .where(runs.c.sweep_id.is_not(None)).group_by(runs.c.sweep_id, runs.c.state))
+                 .where(runs.c.sweep_id.is_not(None), runs.c.superseded.is_(False))
+                 .group_by(runs.c.sweep_id, runs.c.state))
             for sid, state, n in conn.execute(q):
                 counts.setdefault(sid, {})[state] = n
             out = []

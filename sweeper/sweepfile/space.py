@@ -157,6 +157,19 @@ class Param:
         except TypeError:  # an unhashable value (a set...) is on no axis
             return None
 
+    def canonical(self, value):
+        """`value` as this parameter would have drawn it: the listed value it equals (16 for
+        16.0, when the file lists 16), an int for an integer parameter; else as it is."""
+        d, s = self.distribution, self.spec
+        if d in ("constant", "categorical", "categorical_w_probabilities"):
+            listed = [s["value"]] if d == "constant" else s["values"]
+            key = value_key(value)
+            return next((v for v in listed if value_key(v) == key), value)
+        integral = d == "int_uniform" or (d.startswith("q_") and _is_int(s.get("q")) and _is_int(s.get("min", 0)))
+        if integral and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
     def misfit(self, value) -> str | None:
         """Why `value` could not have been drawn from this parameter, or None when it could:
         for runs that join a sweep from outside it (enqueued, or priors of a warm start)."""
@@ -254,6 +267,20 @@ class Space:
                     out.append(f"{p.key}: missing")
             elif (why := p.misfit(given[p.path])) is not None:
                 out.append(f"{p.key}: {why}")
+        return out
+
+    def canonical(self, nested: dict) -> dict:
+        """A copy of `nested` with each of this space's values as its parameter would have drawn
+        it (Param.canonical); keys the space does not have are kept as they are."""
+        import copy
+
+        out = copy.deepcopy(nested)
+        for p in self.params:
+            node = out
+            for part in p.path[:-1]:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and p.path[-1] in node:
+                node[p.path[-1]] = p.canonical(node[p.path[-1]])
         return out
 
     def point_index(self, nested: dict) -> int | None:

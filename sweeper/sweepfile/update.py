@@ -20,6 +20,7 @@ class UpdatePlan:
     refusals: list[str] = field(default_factory=list)  # why it cannot be applied
     defaults: dict = field(default_factory=dict)  # dotted key -> value earlier runs get
     needs_default: list[str] = field(default_factory=list)  # added parameters with no value for earlier runs
+    warnings: list[str] = field(default_factory=list)  # applied all the same, but worth a look
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,12 @@ def plan(old: dict, new: dict, defaults: dict | None = None, has_runs: bool = Tr
             else:
                 out.needs_default.append(key)
                 continue
+            value = p.canonical(value)
+            why = p.misfit(value)
+            if why is not None:
+                out.warnings.append(f"--default {key}={_show(value)}: {why}; earlier runs are on no point of the new "
+                                    "parameter's space" + (" (a grid runs every point again)" if new["method"] == "grid"
+                                                            else ""))
             out.defaults[key] = value
             out.changes.append(f"parameters.{key}: added ({_spec(p)}); earlier runs count as {key}={_show(value)}")
         elif before[key].spec != after[key].spec:

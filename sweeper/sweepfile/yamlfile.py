@@ -127,6 +127,10 @@ def loads(text: str) -> tuple[object, Positions, list[Problem]]:
                 detail += f"; it began at line {ctx.line + 1}, column {ctx.column + 1}"
             if "'\\t'" in detail:
                 detail += "; YAML indents with spaces, not tabs"
+            line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+            if "${" in line and "'{'" in detail:
+                detail += ("; a ${...} macro inside [ ] is read as a YAML mapping: quote it (\"${args}\"), or "
+                           "write the list one item a line (- ${args})")
             raise YamlError(Problem((), f"YAML syntax error: {detail}",
                                     mark.line + 1 if mark else None,
                                     mark.column + 1 if mark else None)) from None

@@ -5,6 +5,10 @@ worker thread (the store's calls block) and turns what it returns into strict JS
 error into {"error": {"status", "message"}} with its HTTP status, never a traceback:
 404 for an unknown sweep or run, 400 for a bad query, 403 without the token, 409 for a move
 the sweep's state does not allow, 503 when the store does not answer, 500 otherwise.
+
+The page sends X-Sweeper-Not-Found: in-body, and a missing sweep, run or reference is then
+answered 200 with {"not_found": {"status": 404, "message"}}: the page says "no sweep X" itself,
+and the browser logs no failed request on its console. Other clients get the 404.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ..store.ids import BadId
 from .auth import token_ok
 
 log = logging.getLogger("sweeper.ui")
+NOT_FOUND_HEADER = "x-sweeper-not-found"
 MAX_IDS = 1_000  # runs one request may name (the compare view, a live page's changed runs)
 
 
@@ -38,15 +43,21 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
 
 
+def not_found(request, message: str) -> JSONResponse:
+    if request.headers.get(NOT_FOUND_HEADER) == "in-body":
+        return JSONResponse({"not_found": {"status": 404, "message": message}})
+    return error(404, message)
+
+
 def json_api(handler):
     @functools.wraps(handler)
     async def endpoint(request):
         try:
             data = await run_in_threadpool(handler, request)
         except ApiError as exc:
-            return error(exc.status, str(exc))
+            return not_found(request, str(exc)) if exc.status == 404 else error(exc.status, str(exc))
         except (NotFound, BadId) as exc:
-            return error(404, str(exc))
+            return not_found(request, str(exc))
         except MoveRefused as exc:
             return error(409, str(exc))
         except StoreUnavailable as exc:

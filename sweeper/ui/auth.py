@@ -2,7 +2,8 @@
 
 Read-only pages need no token: anyone who can reach the port can already read the store's
 files. Pausing, stopping or cancelling a sweep needs it, sent as the X-Sweeper-Token header
-(the page reads it from its URL's ?token= once). A header, not a cookie: another site's page
+(the page reads it from its URL's ?token= once and keeps it in localStorage, for this origin
+alone: every tab of the dashboard is then allowed; a token the server refuses is forgotten). A header, not a cookie: another site's page
 in the same browser cannot send a custom header without CORS, which this server never grants.
 """
 

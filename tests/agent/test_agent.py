@@ -370,6 +370,8 @@ parameters:
 def test_unknown_sweep_and_missing_program(project):
     proc = project.agent("zzzzzzzz")
     assert proc.returncode == 2 and "no sweep 'zzzzzzzz'" in proc.stderr
+    assert "sweeper sweep FILE" in proc.stderr  # what makes one
+    assert not (project.root / ".sweeper").exists()  # and no empty store left behind
     sid = project.sweep("program: nothere.py\nmethod: random\nparameters: {x: {value: 1}}\n")
     proc = project.agent(sid)
     assert proc.returncode == 2 and "program 'nothere.py' not found" in proc.stderr

@@ -89,3 +89,30 @@ parameters:
     first = next(r for r in runs if r["params"]["base"] == 4.0)
     assert first["state"] == "finished" and first["n_lines"] == 6
     assert store.get_sweep(sid)["target_run_id"] == next(r["id"] for r in runs if r["params"]["base"] == 0.2)
+
+
+def test_hyperband_stops_a_quiet_run_when_other_runs_move_its_threshold(project):
+    """W&B's controller judges every running run on each poll: a run that logged its band's value
+    and then logs nothing more is stopped once other runs make that value hopeless."""
+    sid = project.sweep("""
+program: curve.py
+method: grid
+metric: {name: loss, goal: minimize}
+early_terminate: {type: hyperband, min_iter: 2, eta: 3}
+parameters:
+  base: {values: [5.0, 1.0, 2.0]}
+  lines: {value: 2}
+  tick: {value: 0.05}
+  hold: {value: 90}
+  hold_base: {value: 5}
+""")
+    quiet = project.start_agent(sid, "--count", "1", "--grace", "5")  # base 5: alone at band 2, then quiet
+    store = project.open()
+    wait_for(lambda: [r for r in store.runs(sid) if (r["n_lines"] or 0) >= 2], what="the first run's lines")
+    others = project.agent(sid, "--count", "2")  # bases 1 and 2 reach band 2 below it
+    assert others.returncode == 0, others.stderr
+    assert quiet.wait(45) == 0  # stopped within seconds, not after its 90 s hold
+    run = next(r for r in store.runs(sid) if r["params"]["base"] == 5.0)
+    assert run["state"] == "stopped" and run["band"] == 2 and run["n_lines"] == 2
+    assert "early terminated by hyperband at band 2" in run["stop_reason"]
+    assert all(r["state"] == "finished" for r in store.runs(sid) if r["id"] != run["id"])

@@ -1,4 +1,8 @@
-"""A slow learning curve for early-termination tests: loss = base / (i + 1), one line per tick."""
+"""A slow learning curve for early-termination tests: loss = base / (i + 1), one line per tick.
+
+--hold=S keeps a run whose base is at least --hold_base running S seconds after its last line
+(a run that has said all it will say, waiting on something else).
+"""
 import json
 import os
 import sys
@@ -12,3 +16,5 @@ with open(os.environ["SWEEPER_METRICS"], "a", buffering=1) as f:
         loss = base / (i + 1)
         f.write(json.dumps({"step": i, "loss": loss, "acc": -loss, "t": time.time()}) + "\n")
         time.sleep(tick)
+if base >= float(args.get("hold_base", "inf")):
+    time.sleep(float(args.get("hold", 0)))

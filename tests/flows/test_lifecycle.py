@@ -145,6 +145,22 @@ def test_rerun_by_state_and_by_run_supersedes_and_covers_each_point_once(proj):
     assert bad.returncode == 2 and "unknown state runing" in bad.stderr
 
 
+def test_superseded_runs_are_not_counted_by_sweeps_or_the_dashboards_overview(proj):
+    from sweeper.results import views
+
+    sid = proj.sweep(GRID)
+    assert proj.agent(sid).returncode == 0
+    first = runs_of(proj, sid)[0]["id"]
+    proj.cli("rerun", sid, first, check=True)
+    assert proj.agent(sid).returncode == 0
+    runs = runs_of(proj, sid)
+    assert len(runs) == 4 and sum(1 for r in runs if r["superseded"]) == 1
+    (listed,) = json.loads(proj.cli("sweeps", "--json", check=True).stdout)
+    assert listed["runs"] == {"finished": 3}
+    (shown,) = views.overview(proj.open())["sweeps"]
+    assert shown["counts"] == {"finished": 3} and shown["runs"] == 3 and shown["cap"] == 3
+
+
 def test_stop_one_run_ends_it_stopped_and_the_agent_goes_on(proj):
     sid = proj.sweep(GRID.replace("lines: {value: 2}", "sleep: {values: [60, 0]}"))
     agent = proj.start_agent(sid, "--count", "2", env={"SWEEPER_HEARTBEAT_SECONDS": "0.3"})
@@ -381,3 +397,77 @@ def test_compare_sweeps_runs_and_projects_side_by_side(proj):
                      ("project:none", "project 'none' has no runs")):
         out = proj.cli("compare", bad)
         assert out.returncode == 2 and why in out.stderr, out.stderr
+
+
+# ---- what a new user's review found ----------------------------------------------------------------
+
+
+def test_deleting_a_sweep_its_agent_waits_on_ends_the_agent_cleanly(proj):
+    sid = proj.sweep(GRID)
+    proj.cli("pause", sid, check=True)
+    agent = proj.start_agent(sid, env={"SWEEPER_PAUSE_POLL_SECONDS": "0.2", "SWEEPER_HEARTBEAT_SECONDS": "0.3"})
+    store = proj.open()
+    wait_for(lambda: store.live_agents(sid), timeout=30, what="the agent to register")
+    asked = proj.cli("delete", sid, "--yes", check=True)
+    assert "deleted sweep" in asked.stdout and "waiting agent will stop (exit 5)" in asked.stdout
+    _, err = agent.communicate(timeout=30)
+    assert agent.returncode == 5, err
+    assert "Traceback" not in err and f"the sweep {sid} was deleted" in err
+
+
+def test_enqueued_sets_run_even_when_the_run_cap_is_reached(proj):
+    sid = proj.sweep(GRID.replace("method: grid", "method: random\nrun_cap: 2"))
+    assert proj.agent(sid).returncode == 0
+    done = proj.cli("enqueue", sid, "-p", "a=3.0", check=True)  # 3.0: the file lists 3
+    assert "had finished and runs again" in done.stdout
+    assert proj.agent(sid).returncode == 0
+    runs = runs_of(proj, sid)
+    assert len(runs) == 3 and runs[-1]["origin"] == "queued" and runs[-1]["params"]["a"] == 3
+    store = proj.open()
+    argv = json.loads((Path(store.get_run(runs[-1]["id"])["run_dir"]) / "probe.json").read_text())["argv"]
+    assert "--a=3" in argv  # as the sweep writes it, not --a=3.0
+    assert proj.status(sid)["state"] == "finished" and proj.status(sid)["progress"]["queued"] == 0
+
+
+def test_update_warns_of_a_default_off_the_new_values_and_priors_already_learned(proj):
+    sid = proj.sweep(GRID)
+    assert proj.agent(sid).returncode == 0
+    proj.write("more.yaml", GRID + "  d: {values: [0.0, 0.2]}\n")
+    off = proj.cli("sweep", "more.yaml", "--update", sid, "--default", "d=0.5", check=True)
+    assert "warning: --default d=0.5: not one of [0.0, 0.2]" in off.stderr and "a grid runs every point again" in off.stderr
+    other = proj.sweep(GRID.replace("method: grid", "method: bayes"))
+    first = proj.cli("sweep", "sweep.yaml", "--update", other, "--prior-sweep", sid)
+    assert first.returncode == 0 and "learns from 3 more prior runs" in first.stdout, first.stderr
+    assert "updated to revision" not in first.stdout  # the file is the same: only priors were added
+    again = proj.cli("sweep", "sweep.yaml", "--update", other, "--prior-sweep", sid, check=True)
+    assert "changes nothing" in again.stdout and "learns from those prior runs already" in again.stdout
+
+
+def test_rerun_of_runs_that_cannot_run_again_exits_2_and_says_what_waits(proj):
+    sid = proj.sweep(GRID.replace("lines: {value: 2}", "exit: {value: 1}"))
+    assert proj.agent(sid, "--max-failures", "9").returncode == 8
+    proj.cli("rerun", sid, check=True)
+    waiting = proj.cli("rerun", sid, check=True)
+    assert "nothing more to run again (3 already queued" in waiting.stdout
+    slow = proj.sweep(GRID.replace("lines: {value: 2}", "sleep: {value: 60}"))
+    agent = proj.start_agent(slow)
+    store = proj.open()
+    run = wait_for(lambda: next((r for r in store.runs(slow) if r["pid"]), None), timeout=30, what="a run")
+    busy = proj.cli("rerun", slow, run["id"])
+    assert busy.returncode == 2 and f"stop it first (`sweeper stop {run['id']}`)" in busy.stderr
+    proj.cli("cancel", slow, check=True)
+    agent.communicate(timeout=60)
+
+
+def test_ids_of_the_other_kind_and_a_missing_store_are_told_apart(proj, tmp_path):
+    sid = proj.sweep(GRID)
+    assert proj.agent(sid, "--count", "1").returncode == 0
+    (run,) = runs_of(proj, sid)
+    wrong = proj.cli("cancel", run["id"])
+    assert wrong.returncode == 2 and f"{run['id']} is a run of sweep {sid}" in wrong.stderr
+    other = proj.cli("show", sid)
+    assert other.returncode == 2 and f"{sid} is a sweep: `sweeper status {sid}`" in other.stderr
+    elsewhere = Project(tmp_path / "empty")
+    lost = elsewhere.cli("agent", sid, env={"SWEEPER_STORE": ""})
+    assert lost.returncode == 2 and "no store here" in lost.stderr, lost.stderr
+    assert not (elsewhere.root / ".sweeper").exists()  # an agent never makes an empty store

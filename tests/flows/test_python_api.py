@@ -136,6 +136,25 @@ def test_standalone_run_recorded_under_project(store_path, tmp_path):
     assert row["sweep_id"] is None
 
 
+def test_logs_of_a_standalone_run_say_it_was_not_recorded(store_path, tmp_path):
+    # Nothing captures a standalone run's stdout: `sweeper logs` says so, instead of sending the
+    # user to look for the file on another machine.
+    proc = script(tmp_path, """
+        import sweeper
+        run = sweeper.init(project="plain")
+        sweeper.log({"loss": 1.0})
+        print(run.id)
+        sweeper.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    run_id = proc.stdout.strip()
+    logs = subprocess.run([os.path.join(os.path.dirname(sys.executable), "sweeper"), "logs", run_id],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert logs.returncode == 1 and "Traceback" not in logs.stderr
+    assert "standalone run" in logs.stderr and "not recorded" in logs.stderr
+    assert "not on this machine" not in logs.stderr
+
+
 def test_standalone_run_that_raises_is_failed(store_path, tmp_path):
     proc = script(tmp_path, """
         import sweeper

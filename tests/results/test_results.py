@@ -334,6 +334,25 @@ def test_importance_on_random_search_with_nested_and_categorical(project, bowl):
     assert by_key["sched.lr"]["kind"] == "numeric"
 
 
+def test_importance_of_a_parameter_with_values_beyond_float32(project):
+    # scikit-learn reads a forest's inputs as float32: 1e308 was "infinity" to it, and the
+    # command (and the dashboard's importance panel) failed.
+    sid = project.sweep("""
+program: bowl.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  x: {values: [0.3, 0.6, 1.0]}
+  big: {values: [1, 1.0e+308]}
+  lines: {value: 1}
+""")
+    assert project.agent(sid, "--output", "none").returncode == 0
+    proc = project.cli("importance", sid, "--json")
+    assert proc.returncode == 0, proc.stderr
+    by_key = {p["key"]: p for p in strict_loads(proc.stdout)["params"]}
+    assert set(by_key) == {"x", "big"} and by_key["x"]["importance"] > 0.9
+
+
 def test_importance_with_too_few_runs_says_so(project, edges):
     proc = project.cli("importance", edges)
     assert proc.returncode == 0

@@ -54,11 +54,11 @@ def test_runs_and_status_fit_80_columns_by_leaving_columns_out(tmp_path):
         assert len(starred) == 1 and best in starred[0]
         assert "…" not in "".join(table), out  # no cell is cut: columns are left out instead
         note = next(line for line in lines if line.startswith("not shown in 80 columns: "))
-        assert "note" in note and "time" in note
+        assert "time" in note and "note" not in note  # every run finished: no note column at all
         header = next(line for line in lines if line.lstrip().startswith("run "))
         assert "batch_size" in header and "best" in header  # the first parameters and the best value stay
     wide = proj.cli("runs", sid, env={"COLUMNS": "250"}, check=True).stdout
-    assert "not shown" not in wide and "weight_decay" in wide and "note" in wide
+    assert "not shown" not in wide and "weight_decay" in wide and "time" in wide
     lr = json.loads(proj.cli("runs", sid, "--json", check=True).stdout)[0]["params"]["learning_rate"]
     assert f"{lr:.4g}" in wide  # 4 significant digits: 1.234e-05, never 0.00…
 
@@ -81,3 +81,24 @@ def test_a_running_run_stays_listed_under_limit(tmp_path):
     assert running["id"] in table
     proj.cli("cancel", sid, check=True)
     agent.communicate(timeout=60)
+
+
+def test_chosen_columns_and_a_projects_table_leave_columns_out_instead_of_cutting_them(tmp_path):
+    proj = _project(tmp_path)
+    sid = proj.sweep(WIDE.replace("metric:", "project: lab\nmetric:"))
+    assert proj.agent(sid).returncode == 0
+    proj.cli("edit", json.loads(proj.cli("best", sid, "--json", check=True).stdout)["id"], "--name", "champion",
+             "--note", "the one", "--tag", "paper", check=True)
+    chosen = proj.cli("runs", sid, "--columns", "id,learning_rate,weight_decay,dropout,x,y,created_at,name,notes,tags",
+                      env={"COLUMNS": "80"}, check=True).stdout
+    project = proj.cli("runs", "--project", "lab", env={"COLUMNS": "80"}, check=True).stdout
+    for out in (chosen, project):
+        lines = out.splitlines()
+        assert all(len(line) <= 80 for line in lines), out
+        rows = [line for line in lines if re.match(r"^(\S+  )?[a-z0-9]{8}  ", line)]
+        assert len(rows) == 5, out
+        assert "…" not in "".join(rows), out  # IDs, numbers and dates whole
+        assert any(line.startswith("not shown in 80 columns: ") for line in lines), out
+    assert "champion" in proj.cli("runs", sid, env={"COLUMNS": "200"}, check=True).stdout  # a name column
+    tagged = json.loads(proj.cli("runs", sid, "--columns", "id,name,tags,notes", "--json", check=True).stdout)
+    assert {"id": tagged[0]["id"], "name": "champion", "tags": ["paper"], "notes": "the one"} in tagged

@@ -60,3 +60,21 @@ def test_bands_from_min_iter():
 def test_no_decision_before_first_band():
     et = {"min_iter": 3, "eta": 3}
     assert hyperband.judge([1.0, 2.0], hyperband.bands(et), lambda b: [0.0], et, False) is None
+
+
+def test_threshold_index_is_w_and_b_s_reciprocal_product():
+    # W&B: sorted(values)[int(n * (1.0 / eta))]; for eta 1.1 and n 33 that is index 30,
+    # where int(n / eta) gives 29 (33 / 1.1 == 29.999999999999996); for eta 1.3 and n 39 it
+    # is the other way round (39 * (1 / 1.3) == 29.999999999999996).
+    assert hyperband.threshold([float(v) for v in range(33)], 1.1) == 30.0
+    assert hyperband.threshold([float(v) for v in range(39)], 1.3) == 29.0
+    assert hyperband.threshold([float(v) for v in range(81)], 2.7) == 30.0
+
+
+def test_a_run_at_w_and_b_s_threshold_is_not_stopped():
+    # 32 other runs at 0..31 and this one at 29.5: W&B's threshold is the 31st value, 29.5
+    # itself, and a run is stopped only when strictly worse.
+    et = {"min_iter": 1, "eta": 1.1}
+    others = [float(v) for v in range(32)]
+    decision = hyperband.judge([29.5], hyperband.bands(et), lambda b: others, et, False)
+    assert decision is not None and decision.threshold == 29.5 and not decision.stop

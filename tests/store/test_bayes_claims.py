@@ -128,3 +128,51 @@ def test_a_suggestion_that_fails_leaves_no_run_running(store_url):
     (run,) = store.runs(sw["id"])
     assert run["state"] == "crashed" and "could not be fit" in run["stop_reason"]
     assert store.claim(sw["id"], "agent001", choose).run["number"] == 2  # the sweep goes on
+
+
+def test_a_large_bayes_sweep_reads_only_what_its_model_keeps(store_url, monkeypatch):
+    """Past history.CAPPED_FROM live runs a claim reads the best, the worst, the most recent and
+    the running runs, not all of them (issue 17), and the model suggests exactly what it would
+    have suggested from every run."""
+    import random
+
+    from sweeper.search import bayes
+    from sweeper.store import history
+
+    assert history.KEPT_ROWS >= 2 * bayes.OBSERVATION_CAP  # what the model keeps is always read
+    monkeypatch.setattr(history, "CAPPED_FROM", 200)  # the same rule on a smaller sweep
+    monkeypatch.setattr(history, "KEPT_ROWS", 2 * bayes.OBSERVATION_CAP)
+    store = open_store(store_url)
+    sw = store.create_sweep(sweepfile.load_dict(BAYES))
+    draw = random.Random(3)
+
+    def at_random(sweep, hist, retry_failed):
+        return {"x": draw.uniform(-1, 1), "y": draw.uniform(-1, 1)}, None
+
+    for i in range(420):
+        run = store.claim(sw["id"], "filler01", at_random).run
+        p = run["params"]
+        value = (p["x"] - 0.3) ** 2 + (p["y"] + 0.2) ** 2
+        if i % 37 == 5:
+            store.finish_run(run["id"], "failed", exit_code=1)  # imputed with the worst value
+            continue
+        if i >= 417:
+            continue  # still running: pending points
+        store.add_metrics(run["id"], sw["id"], [(0, None, 0.0, f'{{"loss": {value}}}', value, 1)],
+                          {"summary": {"loss": value}, "best_value": value, "n_lines": 1, "metric_iter": 1})
+        store.finish_run(run["id"], "finished", exit_code=0)
+
+    lite = store.is_sqlite
+    every = store._tx(lambda c: history.method_runs(c, sw["id"], lite), write=False)
+    kept = store._tx(lambda c: history.method_runs(c, sw["id"], lite, capped=True), write=False)
+    assert len(every) == 420 and 2 * bayes.OBSERVATION_CAP <= len(kept) < len(every)
+    assert [r["number"] for r in kept] == sorted(r["number"] for r in kept)
+    assert {r["id"] for r in every if r["state"] == "running"} <= {r["id"] for r in kept}
+    values = sorted(r["best_value"] for r in every if r["best_value"] is not None)
+    kept_values = {r["best_value"] for r in kept}
+    assert values[0] in kept_values and values[-1] in kept_values  # the best, and the worst for imputing
+    sweep = store.get_sweep(sw["id"])
+    from sweeper.store.history import Snapshot
+
+    for number in (421, 422, 423):
+        assert choose(sweep, Snapshot(kept, number), False) == choose(sweep, Snapshot(every, number), False)

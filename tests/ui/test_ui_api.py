@@ -34,6 +34,7 @@ early_terminate: {{type: hyperband, min_iter: 2, eta: 2}}
 parameters:
   x: {{min: 0.3, max: 1.0}}
   lines: {{value: 8}}
+  sleep: {{value: 0.05}}  # lines arrive one by one, so hyperband judges each band as it comes
   opt: {{values: [adam, "{HOSTILE}"]}}
 """
 STANDALONE = """
@@ -80,7 +81,7 @@ def test_sweep_page_has_every_view_s_data(filled):
     body = client.get(f"/api/sweeps/{sid}").json()
     assert body["sweep"]["name"] == "api check" and body["sweep"]["project"] == "apitest"
     assert "run_cap: 10" in body["sweep"]["config_text"]
-    assert {p["key"] for p in body["space"]} == {"x", "lines", "opt"} and set(body["keys"]) == {"x", "opt"}
+    assert {p["key"] for p in body["space"]} == {"x", "lines", "sleep", "opt"} and set(body["keys"]) == {"x", "opt"}
     assert len(body["rows"]) == 10 and body["progress"]["ended"] == 10 and body["progress"]["planned"] == 10
     assert body["metric_keys"][0] == "loss" and {"acc", "val.loss", "step"} <= set(body["metric_keys"])
     best = min((r for r in store.runs(sid)), key=lambda r: r["best_value"])
@@ -215,6 +216,21 @@ def test_errors_are_json_with_a_status(filled):
         assert r.json()["error"]["status"] == status and r.json()["error"]["message"]
     r = client.post(f"/api/sweeps/{sid}/explode", headers={"X-Sweeper-Token": TOKEN})
     assert r.status_code == 404 and "pause, resume, stop, cancel" in r.json()["error"]["message"]
+
+
+def test_the_page_may_ask_for_a_missing_sweep_or_run_in_the_body(filled):
+    # The dashboard's page asks so (a 404 puts "Failed to load resource" on the browser's
+    # console); anything else still gets the 404.
+    _, _, _, client = filled
+    ask = {"X-Sweeper-Not-Found": "in-body"}
+    for path, what in (("/api/sweeps/zzzzzzzz", "no sweep 'zzzzzzzz'"), ("/api/runs/zzzzzzzz", "no run 'zzzzzzzz'"),
+                       ("/api/sweeps/zzzzzzzz/curves?x=_step", "no sweep 'zzzzzzzz'"),
+                       ("/api/compare?refs=zzzzzzzz", "zzzzzzzz")):
+        r = client.get(path, headers=ask)
+        assert r.status_code == 200 and r.json()["not_found"]["status"] == 404, path
+        assert what in r.json()["not_found"]["message"]
+        assert client.get(path).status_code == 404
+    assert client.get("/api/runs?ids=" + ",".join(["a"] * 1001), headers=ask).status_code == 400
 
 
 def test_the_token_guards_control(filled):

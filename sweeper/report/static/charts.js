@@ -55,15 +55,36 @@
     var dims = keys.map(function (k) { return dimension(k, scored.map(function (r) { return r.params[k]; }),
                                                         C.logScaled(space, k)); });
     var best = scored.map(function (r) { return r.best; });
-    dims.push({label: S.esc(metric.name), values: best});
+    dims.push(withTicks({label: S.esc(metric.name), values: best}));
+    var colorbar = {title: {text: S.esc(metric.name) + (metric.goal === "maximize" ? " (higher is better)" :
+                                                         " (lower is better)"), side: "right"}, thickness: 12, len: 0.9};
+    if (C.tickFormat(best)) colorbar.tickformat = C.tickFormat(best);
     var fig = {data: [{type: "parcoords", dimensions: dims, labelangle: dims.length > 6 ? -20 : 0, labelside: "top",
       line: {color: best, colorscale: "Viridis", reversescale: metric.goal !== "maximize", showscale: true,
-             colorbar: {title: {text: S.esc(metric.name) + (metric.goal === "maximize" ? " (higher is better)" :
-                                                            " (lower is better)"), side: "right"},
-                        thickness: 12, len: 0.9}}}],
+             colorbar: colorbar}}],
       layout: {height: 460, margin: {l: leftMargin(dims[0]), r: 110, t: 90, b: 30}}};
     return {fig: fig, ids: scored.map(function (r) { return r.id; })};
   };
+
+  /* A d3 format for the ticks of these numbers, where plotly's own would not read: beyond about
+     1e6 or below 1e-3 plotly writes "0.2×10<sup>308</sup>", and parcoords shows its markup as
+     text. Three significant digits, with an exponent: "2e+307", "1.5e-7". null: plotly's own. */
+  C.tickFormat = function (values) {
+    var big = 0, small = Infinity;
+    values.forEach(function (v) {
+      if (!isNum(v) || v === 0) return;
+      big = Math.max(big, Math.abs(v));
+      small = Math.min(small, Math.abs(v));
+    });
+    if (!big) return null;
+    return big >= 1e6 || big < 1e-3 || (small < 1e-3 && big / small > 1e6) ? ".3~g" : null;
+  };
+
+  function withTicks(dim) {
+    var format = C.tickFormat(dim.values);
+    if (format) dim.tickformat = format;
+    return dim;
+  }
 
   function leftMargin(dim) {
     var longest = Math.max.apply(null, [4].concat((dim.ticktext || []).map(function (t) { return t.length; })));
@@ -79,7 +100,7 @@
       return {label: S.esc(key), values: logs, tickvals: ticks, ticktext: ticks.map(function (t) { return S.num(Math.pow(10, t)); }),
               _log: true};
     }
-    if (numeric) return {label: S.esc(key), values: values};
+    if (numeric) return withTicks({label: S.esc(key), values: values});
     var levels = Array.from(new Set(values.map(function (v) { return JSON.stringify(v); })))
       .sort(function (a, b) { return S.text(JSON.parse(a)).localeCompare(S.text(JSON.parse(b))); });
     var code = {};
@@ -161,29 +182,41 @@
       }
       if (r.id === bestId || r.id in pickedSet) { alone.push(r); return; }
       var g = r.early_terminated ? "early terminated" : r.state;
-      if (!groups[g]) { groups[g] = {x: [], y: [], t: []}; order.push(g); }
-      var G = groups[g];
+      if (!groups[g]) { groups[g] = {x: [], y: [], t: [], dots: {x: [], y: [], t: []}}; order.push(g); }
+      var G = groups[g], xs = [], ys = [];
       for (var i = 0; i < c.seq.length; i++) {
-        if (isNum(c[x][i]) && isNum(c[y][i])) { G.x.push(c[x][i]); G.y.push(c[y][i]); G.t.push(label); }
+        if (isNum(c[x][i]) && isNum(c[y][i])) { xs.push(c[x][i]); ys.push(c[y][i]); }
       }
-      G.x.push(null); G.y.push(null); G.t.push("");
+      // A line through one point draws nothing: a run with one point is a marker.
+      var to = xs.length === 1 ? G.dots : G;
+      for (var j = 0; j < xs.length; j++) { to.x.push(xs[j]); to.y.push(ys[j]); to.t.push(label); }
+      if (to === G) { G.x.push(null); G.y.push(null); G.t.push(""); }
     });
     var opacity = Math.max(0.15, Math.min(0.6, 4 / Math.sqrt(Math.max(1, rows.length))));
     var rank = ["finished", "running", "stopped", "interrupted", "failed", "crashed", "early terminated"];
     order.sort(function (a, b) { return rank.indexOf(a) - rank.indexOf(b); });
     var hover = "%{text}<br>" + S.esc(C.keyLabel(x)) + " %{x}: %{y:.6g}<extra></extra>";
-    var data = order.map(function (g) {
-      var G = groups[g];
-      return {type: gl, mode: "lines", name: S.esc(g), x: G.x, y: G.y, text: G.t, connectgaps: false, opacity: opacity,
-              line: {color: C.STATE[g] || "#b279a2", width: 1, dash: g === "early terminated" ? "dot" : "solid"},
-              hovertemplate: hover};
+    var data = [];
+    order.forEach(function (g) {
+      var G = groups[g], color = C.STATE[g] || "#b279a2";
+      if (G.x.length) {
+        data.push({type: gl, mode: "lines", name: S.esc(g), x: G.x, y: G.y, text: G.t, connectgaps: false, opacity: opacity,
+                   legendgroup: g, line: {color: color, width: 1, dash: g === "early terminated" ? "dot" : "solid"},
+                   hovertemplate: hover});
+      }
+      if (G.dots.x.length) {
+        data.push({type: gl, mode: "markers", name: S.esc(g) + (G.x.length ? " (one point)" : ""), x: G.dots.x, y: G.dots.y,
+                   text: G.dots.t, legendgroup: g, opacity: Math.max(opacity, 0.6),
+                   marker: {color: color, size: 6}, hovertemplate: hover});
+      }
     });
     alone.forEach(function (r) {
       var c0 = runs[r.id], c = {seq: c0.seq}, xs = [], ys = [];
       c[x] = col(c0, x); c[y] = col(c0, y);
       for (var i = 0; i < c.seq.length; i++) if (isNum(c[x][i]) && isNum(c[y][i])) { xs.push(c[x][i]); ys.push(c[y][i]); }
       var best = r.id === bestId, pick = pickedSet[r.id];
-      data.push({type: "scatter", mode: "lines", x: xs, y: ys,
+      // A few points are hard to see as a line alone, and one point is no line at all.
+      data.push({type: "scatter", mode: xs.length <= 3 ? "lines+markers" : "lines", x: xs, y: ys,
                  name: S.esc((best ? "best: run " : "run ") + r.id + (r.number ? " #" + r.number : "")),
                  line: {color: pick !== undefined ? C.PICKS[pick % C.PICKS.length] : C.BEST, width: best ? 3 : 2.2},
                  hovertemplate: S.esc("run " + r.id) + "<br>" + S.esc(C.keyLabel(x)) + " %{x}: %{y:.6g}<extra></extra>"});

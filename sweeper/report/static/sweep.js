@@ -27,6 +27,10 @@
     // knows the metric's name, and the importance analysis.
     var first = S.source.get(base + "/curves?x=_step");
     var importance = S.source.get(base + "/importance");
+    // Asked before the sweep is known to exist: when it does not, their failure is the sweep's
+    // (ready says it), not two more unhandled rejections.
+    first.catch(function () {});
+    importance.catch(function () {});
     this.ready = S.source.get(base).then(function (d) {
       self.data = d;
       // The sweep's metric, even before any run logged it; else the first key logged.
@@ -151,22 +155,27 @@
   };
 
   P.controls = function () {
-    var self = this, state = this.data.sweep.state;
+    var self = this, state = this.data.sweep.state, token = S.tokenStore.get();
     var allowed = {pause: ["running"], resume: ["paused", "failing"], stop: ["running", "paused", "failing"],
                    cancel: ["running", "paused", "failing"]};
     var box = S.el("div", {class: "controls", id: "controls"});
-    var msg = S.el("span", {class: "control-msg", id: "control-msg"}, S.token ? this.controlMsg || "" :
+    var msg = S.el("span", {class: "control-msg", id: "control-msg"}, token ? this.controlMsg || "" :
+                   (this.controlMsg ? this.controlMsg + "; " : "") +
                    "read-only: open the URL `sweeper ui` printed (with its token) to control the sweep");
     Object.keys(allowed).forEach(function (action) {
-      var b = S.el("button", {type: "button", "data-action": action, title: S.token ? action + " the sweep" : "needs the token"}, action);
-      b.disabled = !S.token || allowed[action].indexOf(state) < 0;
+      var b = S.el("button", {type: "button", "data-action": action, title: token ? action + " the sweep" : "needs the token"}, action);
+      b.disabled = !token || allowed[action].indexOf(state) < 0;
       b.addEventListener("click", function () {
         if ((action === "cancel" || action === "stop") && !window.confirm(action + " sweep " + self.id + "?")) return;
         S.source.post("/api/sweeps/" + encodeURIComponent(self.id) + "/" + action).then(function (r) {
           self.controlMsg = "sweep " + r.id + " is now " + r.state;
           self.data.sweep.state = r.state;
           self.drawHead();
-        }, function (err) { self.controlMsg = err.message; msg.textContent = err.message; });
+        }, function (err) {
+          self.controlMsg = err.message;
+          if (err.status === 403) self.drawHead();  // the token was refused and forgotten: read-only
+          else msg.textContent = err.message;
+        });
       });
       box.appendChild(b);
     });
@@ -174,11 +183,14 @@
     return box;
   };
 
+  /* The token was given or forgotten in another tab. */
+  P.tokenChanged = function () { if (this.data) this.drawHead(); };
+
   P.scheduleCharts = function () {
     var self = this;
     if (this.chartsDue) return;
     this.chartsDue = true;
-    setTimeout(function () {
+    S.later(function () {
       self.chartsDue = false;
       var t0 = performance.now();
       self.drawCharts();

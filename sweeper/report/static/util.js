@@ -80,30 +80,82 @@ S.counts = function (counts) {
   return Object.keys(counts || {}).sort().map(function (k) { return counts[k] + " " + k; }).join(", ");
 };
 
+/* The route on screen. Each route change starts a generation: the old route's timers are
+   cleared, and what its requests and drawings answer after the change is dropped (a promise
+   that never settles), so a page left before its data arrived never draws over the next one. */
+S.gen = 0;
+var routeTimers = [];
+
+S.newRoute = function () {
+  S.gen++;
+  routeTimers.forEach(function (t) { clearTimeout(t); });
+  routeTimers = [];
+  return S.gen;
+};
+
+/* p, as long as the route it was asked for is on screen. */
+S.guard = function (p) {
+  var gen = S.gen, never = function () { return new Promise(function () {}); };
+  return Promise.resolve(p).then(function (v) { return gen === S.gen ? v : never(); },
+                                 function (e) { return gen === S.gen ? Promise.reject(e) : never(); });
+};
+
+/* setTimeout for the route on screen: cleared when the route changes. */
+S.later = function (fn, ms) {
+  var gen = S.gen, t = setTimeout(function () {
+    routeTimers = routeTimers.filter(function (x) { return x !== t; });
+    if (gen === S.gen) fn();
+  }, ms);
+  routeTimers.push(t);
+  return t;
+};
+
+/* A sweep, run or reference the store does not have: a page says so, it is not a failure. */
+S.NotFound = function (message) { this.message = message; this.name = "NotFound"; };
+S.NotFound.prototype = Object.create(Error.prototype);
+
 /* The data source: fetch from `sweeper ui`, or the snapshot a report carries. */
 S.source = null;
-S.token = null;
+
+/* The control token, kept for the dashboard's origin (localStorage: every tab and page of this
+   server, and of the next one on the same port until its own token replaces it). */
+var TOKEN_KEY = "sweeper-token";
+S.tokenStore = {
+  get: function () { try { return window.localStorage.getItem(TOKEN_KEY); } catch (e) { return null; } },
+  set: function (t) { try { window.localStorage.setItem(TOKEN_KEY, t); } catch (e) { /* storage refused */ } },
+  clear: function () { try { window.localStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage refused */ } },
+};
+
+function answer(r) {
+  return r.json().then(function (body) {
+    if (body && body.not_found) throw new S.NotFound(body.not_found.message);
+    if (!r.ok) {
+      var err = new Error((body.error && body.error.message) || r.statusText);
+      err.status = r.status;
+      throw err;
+    }
+    return body;
+  });
+}
 
 S.liveSource = function () {
   return {
     live: true,
     get: function (path) {
-      return fetch(path, {headers: {"Accept": "application/json"}}).then(function (r) {
-        return r.json().then(function (body) {
-          if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
-          return body;
-        });
-      });
+      // The server answers a missing sweep or run with 200 and {not_found} when asked so: a 404
+      // would put "Failed to load resource" on the console, and the page says it itself.
+      return S.guard(fetch(path, {headers: {"Accept": "application/json", "X-Sweeper-Not-Found": "in-body"}})
+        .then(answer));
     },
     post: function (path) {
-      var headers = {"Accept": "application/json"};
-      if (S.token) headers["X-Sweeper-Token"] = S.token;
-      return fetch(path, {method: "POST", headers: headers}).then(function (r) {
-        return r.json().then(function (body) {
-          if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
-          return body;
-        });
-      });
+      var headers = {"Accept": "application/json"}, token = S.tokenStore.get();
+      if (token) headers["X-Sweeper-Token"] = token;
+      return S.guard(fetch(path, {method: "POST", headers: headers}).then(function (r) {
+        // A token this server refuses (one kept from an earlier `sweeper ui` on this port) is
+        // forgotten: the page goes back to read-only and says why.
+        if (r.status === 403) S.tokenStore.clear();
+        return answer(r);
+      }));
     },
   };
 };
@@ -144,8 +196,8 @@ S.snapshotSource = function (snap) {
         out.sweeps[sweepId] = {name: snap.sweep.sweep.name, project: snap.sweep.sweep.project,
                                metric: snap.sweep.metric.name, goal: snap.sweep.metric.goal};
       }
-      return out ? Promise.resolve(out) : Promise.reject(new Error("not in this report: " + p +
-        " (a report holds one sweep's page; `sweeper ui` shows every page)"));
+      return S.guard(out ? Promise.resolve(out) : Promise.reject(new S.NotFound("not in this report: " + p +
+        " (a report holds one sweep's page; `sweeper ui` shows every page)")));
     },
     post: function () { return Promise.reject(new Error("a report cannot control a sweep: use `sweeper ui`")); },
   };
@@ -156,7 +208,7 @@ S.throttle = function (fn, ms) {
   return function () {
     if (timer) { again = true; return; }
     fn();
-    timer = setTimeout(function () { timer = null; if (again) { again = false; fn(); } }, ms);
+    timer = S.later(function () { timer = null; if (again) { again = false; fn(); } }, ms);
   };
 };
 
