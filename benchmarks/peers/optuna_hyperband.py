@@ -17,7 +17,9 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def main(seeds: int, budget: int):
     space = {k: distribution(s) for k, s in PARAMETERS.items()}
     for seed in range(seeds):
+        # a fixed name: the pruner assigns trials to brackets by a hash of the study's name
         study = optuna.create_study(
+            study_name=f"hyperband-{seed}",
             sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True),
             pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=EPOCHS, reduction_factor=3))
         spent, reached, runs = 0, None, 0
