@@ -3,7 +3,7 @@
 The history is N random points of the problem with their values, preloaded into each peer
 (Optuna: add_trial; W&B: SweepRun list; sweeper: the history list the store passes). The median
 of REPEATS warm suggestions is reported; "cold" is the first suggestion in a fresh process,
-which pays for imports (skopt and sklearn for sweeper, torch for Optuna GP).
+which pays for imports (scipy for sweeper, torch for Optuna GP).
 
     .venv/bin/python benchmarks/suggest_latency.py [--sizes 50,200,500] [--repeats 5] [--out FILE]
 """

@@ -13,7 +13,6 @@ import random
 import sys
 import time
 
-from problems import PROBLEMS
 
 
 def random_params(parameters: dict, rnd: random.Random) -> dict:
@@ -32,10 +31,48 @@ def random_params(parameters: dict, rnd: random.Random) -> dict:
     return out
 
 
+def serve(make_optimizer):
+    """Ask and tell over stdin/stdout, one JSON object a line, for search_suite.py, which holds
+    the problems and evaluates them itself (a peer only suggests):
+
+    {"op": "new", "parameters": {...}, "seed": S}  -> {}
+    {"op": "ask"}                                    -> {"id": K, "params": {...}, "seconds": T}
+    {"op": "tell", "id": K, "value": V, "state": "finished"|"stopped", "steps": N}  -> {}
+
+    Several asks may come before their tells (parallel agents): the optimizer sees the asked
+    and not yet told points as pending, as each peer does for its own parallel workers."""
+    opt, asked = None, {}
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg["op"] == "new":
+            opt, asked = make_optimizer({"parameters": msg["parameters"]}, msg["seed"]), {}
+            out = {}
+        elif msg["op"] == "ask":
+            t = time.perf_counter()
+            params = opt.ask()
+            seconds = time.perf_counter() - t
+            asked[len(asked)] = (params, getattr(opt, "trial", None))
+            out = {"id": len(asked) - 1, "params": params, "seconds": seconds}
+        else:
+            params, token = asked[msg["id"]]
+            if token is not None:
+                opt.trial = token
+            if msg.get("state", "finished") != "finished" and hasattr(opt, "tell_stopped"):
+                opt.tell_stopped(params, msg["value"], msg.get("steps"))
+            else:
+                opt.tell(params, msg["value"])
+            out = {}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+
+
 def main(make_optimizer):
     """make_optimizer(problem, seed) -> object with ask() -> params and tell(params, value),
     and optionally preload(list of (params, value)) for latency jobs."""
+    if sys.argv[1] == "serve":
+        return serve(make_optimizer)
     job, problem_name = sys.argv[1], sys.argv[2]
+    from problems import PROBLEMS
     problem = PROBLEMS[problem_name]
     f, optimum = problem["objective"], problem["optimum"]
     if job == "quality":

@@ -5,7 +5,7 @@ import sys
 import optuna
 from common import main
 
-SAMPLER = sys.argv.pop(1)  # "tpe" or "gp"
+SAMPLER = sys.argv.pop(1) if __name__ == "__main__" else None  # "tpe" or "gp"
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 

@@ -1,5 +1,8 @@
 """sweeper's bayes and random search, run in the package's own virtualenv."""
 
+import importlib
+import json
+import os
 import sys
 
 import numpy as np
@@ -9,6 +12,11 @@ from sweeper.search import bayes
 from sweeper.sweepfile.space import Space
 
 METHOD = sys.argv.pop(1)  # "bayes" or "random"
+
+# A variant of the method for a design choice (search_suite.py VARIANTS): module constants.
+for key, value in json.loads(os.environ.get("SWEEPER_BAYES_OVERRIDES", "{}")).items():
+    module, name = key.split(".")
+    setattr(importlib.import_module(f"sweeper.search.{module}"), name, value)
 
 
 class Sweeper:
@@ -25,13 +33,24 @@ class Sweeper:
         # as the store does: a generator per sweep and run position
         rng = np.random.default_rng([self.seed, len(self.history)])
         if METHOD == "random":
-            return self.space.sample(rng)
-        return bayes.suggest(self.space, self.config, self.history, rng)
+            params = self.space.sample(rng)
+        else:
+            params = bayes.suggest(self.space, self.config, self.history, rng)
+        # running until told: a pending point for the next asks (parallel agents)
+        self.history.append({"params": params, "state": "running", "best_value": None,
+                             "summary": {}, "superseded": False, "number": len(self.history)})
+        return params
 
-    def tell(self, params, value):
-        self.history.append({"params": params, "state": "finished", "best_value": value,
-                             "summary": {"loss": value}, "superseded": False,
-                             "number": len(self.history)})
+    def tell(self, params, value, state="finished"):
+        run = next((r for r in self.history if r["params"] is params), None)
+        if run is None:
+            run = {"params": params, "superseded": False, "number": len(self.history)}
+            self.history.append(run)
+        run.update(state=state, best_value=value, summary={"loss": value})
+
+    def tell_stopped(self, params, value, steps=None):
+        """A run hyperband stopped: its best value at the band where it stopped."""
+        self.tell(params, value, "stopped")
 
 
 if __name__ == "__main__":

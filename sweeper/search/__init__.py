@@ -1,5 +1,9 @@
 """Search methods. Each picks the next run's parameters from the sweep's history.
 
+bayes.py (the method: observations, pending runs, imputation), gp.py (its Gaussian process),
+acquisition.py (log expected improvement, sampled and climbed), unit_cube.py (parameters <-> the
+cube the model works in).
+
 `choose` is what the store calls inside a claim (under the sweep's lock), so a method sees
 every run that exists, running ones included, and no two agents get the same grid point.
 The history answers only what is asked (store/history.py): random needs the next run's

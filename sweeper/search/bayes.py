@@ -1,4 +1,4 @@
-"""Bayesian search: a Gaussian process (scikit-optimize's) and expected improvement.
+"""Bayesian search: a Gaussian process (gp.py) and expected improvement (acquisition.py).
 
 Search space. Each searchable parameter becomes one or more columns of a unit cube:
 - uniform, q_uniform, int_uniform: linear in [min, max] (int_uniform rounded to an int).
@@ -28,39 +28,45 @@ are random draws, exactly as method random (the store seeds rng per run position
 starting together already differ). From Python, `suggest(..., n_initial=N)` overrides it; a
 sweep file has no key for it (W&B's schema has none).
 
-Pending runs (running ones, e.g. parallel agents): constant liar. Each gets the mean of the
-observed (transformed) values as a fake observation, which the GP is conditioned on but not
-fitted on, so the expected improvement near a pending point collapses and the next agent goes
-elsewhere. On top, a suggestion is never closer than MIN_SEPARATION (unit-cube distance) to a
-pending point, nor identical to a finished one, while any other candidate qualifies.
+Pending runs (running ones, e.g. parallel agents): kriging believer. Each is taken to return
+the posterior mean at its point; the GP is conditioned on those fake values (not fitted on
+them), so the variance, and with it the expected improvement, collapses near a pending point
+and the next agent goes elsewhere, while the mean elsewhere is left as the data say (the
+constant liar used before lied with the mean of y, which also pulled the model down or up
+around every pending point). On top, a suggestion is never closer than MIN_SEPARATION
+(unit-cube distance) to a pending point, nor identical to a finished one, while any other
+candidate qualifies. Runs stopped by hyperband are observations like finished ones, with their
+best value up to the band where they stopped: a loss that early is worse than the run would
+have reached, which is the direction hyperband judged it in, and it keeps the model away from
+the regions hyperband cut short (benchmarks/bayes_hyperband.py: left out, bayes keeps
+proposing those regions and hyperband keeps stopping them).
 
-Model: Matern 5/2 with a length scale per column, a constant amplitude and a noise level
-(skopt's GaussianProcessRegressor, the kernel skopt's own "GP" estimator uses), y standardized
-after _compress_tail squeezes the values worse than the median. The hyperparameters are a MAP
-fit through sklearn's optimizer hook (_fit_map): weak priors keep length scales near the cube's
-width, the amplitude near 1 and the noise small (floor 1e-7), so a fit on 10-20 points stays
-sane and a noiseless objective is interpolated closely, while a noisy one can still raise the
-noise. Acquisition: log expected improvement (no margin), maximized over candidates: N_RANDOM
-uniform points, N_LOCAL perturbations of the 5 best observed points at scales from 0.001 to
-0.3, then two rounds of perturbation around the 5 best candidates (plus each of them with every
-other value of each categorical), every candidate snapped before scoring. Perturbations
-reflect at the cube's walls, so candidates don't pile up on bounds and corners.
+Model (gp.py): Matern 5/2 with a length scale per column, an amplitude and a learned noise
+variance, fitted by maximum a posteriori from FIT_STARTS starting points, y standardized after
+_compress_tail squeezes the values worse than the median. Priors: log length scale ~ N(0, 1)
+(length scales near the cube's width unless the data say otherwise), log amplitude ~ N(0, 1),
+log noise ~ N(log 1e-3, 2.5) in [1e-6, 1]. Every constant here was chosen on the suite's dev
+problems (benchmarks/search_suite.py, BENCHMARKS.md "Search suite"), not on one problem; e.g.
+BoTorch's length-scale prior (median 4 sqrt(d)) expects smoother functions and measured worse
+on the multimodal dev problems.
 
-Speed, and what was traded for it (target: under 150 ms with 200 finished runs; measured in
-benchmarks/suggest_latency.md):
-- no L-BFGS on the acquisition (about 1,500-2,000 scored candidates instead), no restarts of
-  the hyperparameter fit (one L-BFGS run from unit length scales): a little accuracy at the
-  acquisition's peak and a small risk of a poor local optimum of the likelihood, against
-  skopt's 0.5-3 s per suggestion (trying a final L-BFGS polish of the chosen candidate did not
-  improve the benchmarks);
+Acquisition (acquisition.py): log expected improvement over the lowest observation (the lowest
+posterior mean at an observed point, which discounts a lucky draw of a noisy objective, measured
+worse on the dev problems).
+Scored over N_RANDOM uniform candidates and N_LOCAL perturbations of the 5 best observed
+points (scales 0.001 to 0.3, reflected at the walls), then the N_CLIMB best distinct candidates
+are climbed with L-BFGS-B on the posterior's exact gradient (categorical columns held, int and
+q_ columns snapped afterwards and scored again), and every other value of each categorical is
+scored at the best candidates, the climbed points and the 3 best observed points.
+
+Speed (target: under 100 ms at 1,000 finished runs; benchmarks/suggest_latency.py):
 - hyperparameters are fitted on at most FIT_CAP observations (the best half and the most recent
   half), and the posterior conditions on at most OBSERVATION_CAP (same rule) plus the pending
   lies: in a long sweep, old mediocre runs stop informing the model;
-- the posterior is computed here from the fitted kernel (one Cholesky factor, triangular solves)
-  instead of through skopt's predict, whose variance costs O(candidates x n^2) in einsum;
+- the runs are encoded into the cube in one call, not one by one;
 - BLAS is held to one thread during a suggestion: on matrices this small, threads only add
   contention (several times slower on a busy 2-core machine).
-The first suggestion in a process also pays about 1 s of imports (skopt, sklearn, scipy).
+The first suggestion in a process also pays the import of scipy (a few hundred ms).
 """
 
 from __future__ import annotations
@@ -74,14 +80,15 @@ from .unit_cube import Columns
 
 N_INITIAL = 10            # random runs before the model takes over
 OBSERVATION_CAP = 150     # observations the posterior is conditioned on
-FIT_CAP = 60              # observations the kernel's hyperparameters are fitted on
+FIT_CAP = 50              # observations the kernel's hyperparameters are fitted on
 N_RANDOM = 1000           # uniform candidates
 N_LOCAL = 300             # candidates around the 5 best observed points
-N_REFINE = 150            # candidates per refinement round, around the 5 best candidates
-REFINE_SCALES = ((0.003, 0.1), (0.0005, 0.02))
+N_CLIMB = 10              # best candidates climbed by gradient
+FIT_STARTS = 2            # starting points of the hyperparameter fit
 MIN_SEPARATION = 0.01     # unit-cube distance a suggestion keeps from pending runs
-NOISE_BOUNDS = (1e-7, 1e5)  # noise variance, standardized y: 1e-5 stalled Branin at ~1e-4
-XI = 0.0                  # EI's margin: 0.01 and 0.1 (standardized y) measured worse
+PENDING = "believer"      # a pending run's fake value: "believer" (posterior mean) or "mean" (of y)
+INCUMBENT = "observed"    # EI's target: "observed" (lowest y) or "model" (lowest posterior mean)
+STOPPED = "value"         # hyperband-stopped runs: "value" (their best value) or "ignore"
 
 
 def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
@@ -95,11 +102,11 @@ def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None
     X, y, pending = _observations(columns, space, config, runs)
     if len(y) < 2:
         return space.sample(rng)
-    from threadpoolctl import threadpool_limits  # sklearn's own dependency
+    from threadpoolctl import threadpool_limits
 
     # BLAS threads only cost on matrices this small: several times slower on a busy machine.
     with warnings.catch_warnings(), threadpool_limits(1):
-        # skopt and sklearn warn about length scales at their bounds and the like: expected.
+        # scipy's optimizers warn about line searches that stop early and the like: expected.
         warnings.simplefilter("ignore")
         x = _next_point(columns, X, y, pending, rng)
     chosen = columns.decode(x[None, :])[0]
@@ -140,6 +147,8 @@ def _observations(columns, space, config, runs):
     points, values, pending = [], [], []
     for r in runs:
         own = finite(r.get("best_value"))
+        if r["state"] == "stopped" and STOPPED == "ignore":
+            continue
         if r["state"] in ("finished", "stopped"):
             value = own if own is not None else impute(r, metric.get("impute", "worst"))
         elif r["state"] == "interrupted":
@@ -152,17 +161,34 @@ def _observations(columns, space, config, runs):
         else:
             value = None
         try:
-            row = columns.encode([space.flatten(r["params"])])[0]
-        except (KeyError, ValueError, TypeError):
-            continue  # parameters this space can't place: nothing to learn from them
-        if value is None:
-            pending.append(row)
-        else:
-            points.append(row)
+            flat = space.flatten(r["params"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+        (pending if value is None else points).append(flat)
+        if value is not None:
             values.append(value)
-    shape = (-1, columns.width)
-    return (np.array(points).reshape(shape), np.array(values),
-            np.array(pending).reshape(shape))
+    # encoded all at once (a run at a time cost 50 ms at 1,000 runs); row by row only if some
+    # run holds values this space can't place (an edited sweep): nothing to learn from those
+    try:
+        X = columns.encode(points)
+    except (KeyError, ValueError, TypeError):
+        X, values = _encode_each(columns, points, values)
+    try:
+        P = columns.encode(pending)
+    except (KeyError, ValueError, TypeError):
+        P = _encode_each(columns, pending, [0.0] * len(pending))[0]
+    return X, np.array(values, dtype=float), P
+
+
+def _encode_each(columns, flats, values):
+    rows, kept = [], []
+    for flat, value in zip(flats, values):
+        try:
+            rows.append(columns.encode([flat])[0])
+            kept.append(value)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return np.array(rows).reshape(-1, columns.width), kept
 
 
 def _while_running(metric) -> bool:
@@ -181,60 +207,45 @@ def _keep(y: np.ndarray, cap: int) -> np.ndarray:
 # --- the model and the acquisition --------------------------------------------------------
 
 def _next_point(columns, X, y, pending, rng) -> np.ndarray:
-    from scipy.linalg import cho_factor, cho_solve, solve_triangular
-    from skopt.learning import GaussianProcessRegressor
-    from skopt.learning.gaussian_process.kernels import (
-        ConstantKernel,
-        Matern,
-        WhiteKernel,
-    )
+    from . import acquisition, gp
 
     keep = _keep(y, OBSERVATION_CAP)
     X, y = X[keep], y[keep]
     y = _compress_tail(y)
-    fit = _keep(y, FIT_CAP)
-    d = columns.width
-    kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
-        length_scale=np.ones(d), length_scale_bounds=[(0.01, 100.0)] * d, nu=2.5
-    ) + WhiteKernel(1e-4, NOISE_BOUNDS)
-    # One hyperparameter fit, no restarts (n_restarts_optimizer=0): restarts cost a fit each.
-    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
-                                  optimizer=_fit_map, n_restarts_optimizer=0)
-    gp.fit(X[fit], y[fit])
-
-    # Condition on every kept observation plus the pending runs' lies, with the fitted kernel.
-    lie = np.full(len(pending), y.mean())
-    X_all = np.vstack([X, pending])
     mean, std = y.mean(), y.std() or 1.0
-    z = (np.concatenate([y, lie]) - mean) / std
-    K = gp.kernel_(X_all)
-    K[np.diag_indices_from(K)] += gp.noise_ or 0.0
-    for jitter in (1e-8, 1e-6, 1e-4, 1e-2):  # near-duplicate points can make K singular
-        try:
-            factor = cho_factor(K + jitter * np.eye(len(K)), lower=True)
-            break
-        except np.linalg.LinAlgError:
-            continue
-    else:
+    z = (y - mean) / std
+    fit = _keep(y, FIT_CAP)
+    try:
+        model = gp.fit(X[fit], z[fit], starts=FIT_STARTS).condition(X, z)
+    except np.linalg.LinAlgError:
         return columns.snap(columns.random(1, rng))[0]
-    alpha = cho_solve(factor, z)
-    best = (y.min() - mean) / std
+    # EI's target: the lowest observation. The lowest posterior mean at an observed point (not
+    # the luckiest draw of a noisy objective) measured worse on 5 of the 7 synthetic dev problems.
+    fitted = model.fitted_mean()
+    target = fitted.min() if INCUMBENT == "model" else z.min()
+    if len(pending):
+        # Kriging believer: each pending run is taken to return the posterior mean at its
+        # point. Conditioning on that collapses the variance there, so the expected improvement
+        # near a pending point drops and the next agent goes elsewhere.
+        lies = model.predict(pending)[0] if PENDING == "believer" else np.full(len(pending), z.mean())
+        try:
+            model.condition(np.vstack([X, pending]), np.concatenate([z, lies]))
+        except np.linalg.LinAlgError:
+            pass
 
-    def score(C):
-        Ks = gp.kernel_(C, X_all)
-        v = solve_triangular(factor[0], Ks.T, lower=True)
-        var = np.maximum(gp.kernel_.diag(C) - (v * v).sum(0), 1e-18)
-        return _log_ei(Ks @ alpha, np.sqrt(var), best - XI)
-
-    order = np.argsort(y)
+    order = np.argsort(fitted)
     C = np.vstack([columns.snap(columns.random(N_RANDOM, rng)),
                    columns.perturb(X[order[:5]], N_LOCAL // 5, rng, 0.001, 0.3)])
-    acq = score(C)
-    for low, high in REFINE_SCALES:
-        top = C[np.argsort(-acq)[:5]]
-        new = np.vstack([columns.perturb(top, N_REFINE // 5, rng, low, high),
-                         columns.other_categories(top)])
-        C, acq = np.vstack([C, new]), np.concatenate([acq, score(new)])
+    acq = acquisition.score(model, C, target)
+    # Climb the best candidates by gradient (continuous, int and q_ columns), snap, rescore.
+    starts = C[acquisition.distinct_top(C, acq, N_CLIMB)]
+    free = np.ones(columns.width, dtype=bool)
+    for s in columns.categorical:
+        free[s] = False
+    climbed = columns.snap(acquisition.climb(model, starts, free, target))
+    top = C[np.argsort(-acq)[:5]]
+    new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3], X[order[:3]]]))])
+    C, acq = np.vstack([C, new]), np.concatenate([acq, acquisition.score(model, new, target)])
     return _pick(C, acq, X, pending)
 
 
@@ -249,46 +260,6 @@ def _compress_tail(y: np.ndarray) -> np.ndarray:
     median = np.median(y)
     scale = np.subtract(*np.percentile(y, [75, 25])) or 1.0
     return np.where(y > median, median + scale * np.log1p(np.maximum(y - median, 0) / scale), y)
-
-
-def _fit_map(objective, theta, bounds):
-    """sklearn's hook for fitting the kernel: maximum a posteriori instead of likelihood.
-
-    theta = log of (amplitude, length scales..., noise). Weak priors keep a fit on few points
-    sensible: length scales pulled towards 1 (the cube's width) from both sides, amplitude
-    towards 1 (y is standardized), noise towards small.
-    """
-    from scipy.optimize import minimize
-
-    def penalized(t):
-        nll, grad = objective(t, eval_gradient=True)
-        amp, ls, noise = t[0], t[1:-1], t[-1]
-        # -log prior, up to a constant: amplitude ~ Gamma(2, 1), 0.1 (l^2 + 1/l^2) on each
-        # length scale l, noise ~ Gamma(1.1, 30); and its gradient in theta.
-        penalty = (np.exp(amp) - amp + 0.1 * (np.exp(2 * ls) + np.exp(-2 * ls)).sum()
-                   + 30 * np.exp(noise) - 0.1 * noise)
-        dpenalty = np.concatenate([[np.exp(amp) - 1], 0.2 * (np.exp(2 * ls) - np.exp(-2 * ls)),
-                                   [30 * np.exp(noise) - 0.1]])
-        return nll + penalty, grad + dpenalty
-
-    res = minimize(penalized, theta, jac=True, method="L-BFGS-B", bounds=bounds)
-    return res.x, res.fun
-
-
-def _log_ei(mu, sigma, target):
-    """log E[max(target - f, 0)] for f ~ N(mu, sigma^2): its log, so that the ranking of
-    candidates survives where EI itself underflows to 0 (far from the best, late in a sweep)."""
-    from scipy.special import log_ndtr
-
-    z = (target - mu) / sigma
-    out = np.empty_like(z)
-    mid = z > -6
-    zm = z[mid]
-    phi = np.exp(-0.5 * zm * zm) / math.sqrt(2 * math.pi)
-    out[mid] = np.log(np.maximum(zm * np.exp(log_ndtr(zm)) + phi, 1e-300))
-    zt = z[~mid]  # Mills ratio: z*Phi(z) + phi(z) ~ phi(z) / z^2 * (1 - 3 / z^2)
-    out[~mid] = -0.5 * zt * zt - 0.5 * math.log(2 * math.pi) - 2 * np.log(-zt) + np.log1p(-3 / zt**2)
-    return out + np.log(sigma)
 
 
 def _pick(C, acq, X, pending) -> np.ndarray:

@@ -138,9 +138,10 @@ def from_unit(p, u: np.ndarray) -> np.ndarray:
     s = p.spec
     if p.distribution in LOG_SCALED:
         lo, hi = math.log(s["min"]), math.log(s["max"])
-        return np.exp(lo + u * (hi - lo))
+        # clipped: exp(log(min)) can land a rounding error below min (a point on the wall)
+        return np.clip(np.exp(lo + u * (hi - lo)), s["min"], s["max"])
     if "min" in s:
-        return s["min"] + u * (s["max"] - s["min"])
+        return np.clip(s["min"] + u * (s["max"] - s["min"]), s["min"], s["max"])
     qlo, qhi = QUANTILE_RANGE
     return _quantile_dist(p)[1](qlo + u * (qhi - qlo))
 
