@@ -85,25 +85,35 @@ class ForkedFunction:
             read_end = _relay(read_end, text_out, pid)
         self.stdout = os.fdopen(read_end, "rb")
         self.returncode = None
+        self._reaping = threading.Lock()
+
+    # The launcher waits for the run while a stop (hyperband, a signal) polls it from another
+    # thread: only one of them may reap it (a second waitpid gets ECHILD), so reaping and
+    # setting returncode happen together under _reaping, as subprocess.Popen does it.
 
     def poll(self):
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
+        with self._reaping:
+            if self.returncode is None:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
 
     def wait(self, timeout=None):
-        if self.returncode is None:
-            if timeout is None:
-                _, status = os.waitpid(self.pid, 0)
-                self.returncode = os.waitstatus_to_exitcode(status)
-            else:
-                deadline = time.monotonic() + timeout
-                while self.poll() is None:
-                    if time.monotonic() > deadline:
-                        raise subprocess.TimeoutExpired(str(self.pid), timeout)
-                    time.sleep(0.01)
+        if timeout is None:
+            if self.returncode is None:
+                try:  # block until it ends, leaving it to be reaped by poll()
+                    os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+                except ChildProcessError:
+                    pass  # another thread reaped it; poll() waits for it to say so
+            while self.poll() is None:  # pragma: no cover - only if waitid woke early
+                time.sleep(0.01)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
         return self.returncode
 
 

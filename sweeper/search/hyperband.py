@@ -1,7 +1,9 @@
 """Hyperband early termination, deciding exactly as W&B does so that results carry over.
 
-- bands: with min_iter, int(min_iter * eta**k) for k = 0, 1, ...; with max_iter and s,
-  max_iter divided by eta up to s times (truncated, ascending, max_iter itself left out).
+- bands: with min_iter, W&B's 100: band = min_iter, then band *= eta 99 times, each truncated
+  (the same floating-point steps as W&B's init_from_min_iter, so the same integers; repeats
+  dropped, they judge alike); with max_iter and s, max_iter divided by eta up to s times
+  (truncated, ascending, max_iter itself left out).
 - a run's iteration is the number of its metric lines holding the sweep metric as a finite
   number.
 - at band b, the threshold is the value at index int(n * (1 / eta)) of the sorted values that
@@ -19,21 +21,23 @@ lines arrives, and again every REJUDGE_SECONDS while it runs (agents/tail.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import count
 
 MAX_BAND = 10**9
+MIN_ITER_BANDS = 100  # W&B's HyperbandEarlyTerminate.init_from_min_iter makes exactly 100
 
 
 def bands(et: dict) -> list[int]:
     eta = et.get("eta", 3)
     if "min_iter" in et:
-        out = []
-        for k in count():
-            b = int(et["min_iter"] * eta**k)
-            if b > MAX_BAND:
-                return out
+        out, band = [], et["min_iter"]
+        for _ in range(MIN_ITER_BANDS):
+            b = int(band)
+            if b > MAX_BAND:  # no run logs that many values: a bound for the store's band rows
+                break
             if not out or b > out[-1]:
                 out.append(b)
+            band *= eta
+        return out
     out = [int(et["max_iter"] / eta**k) for k in range(1, int(et["s"]) + 1)]
     return sorted(b for b in set(out) if b > 0)
 

@@ -316,3 +316,42 @@ def test_signals_still_reach_the_program_group(project):
     assert agent.wait(20) == 130
     assert store.get_run(run["id"])["state"] == "interrupted"
     assert not pid_alive(grandchild) and run_pids(run["id"]) == []
+
+
+def test_a_forked_function_is_reaped_once_while_a_stop_polls_it(tmp_path):
+    """sweeper.agent(function=...): the launcher waits for the run while a stop (hyperband, a
+    signal) polls it from another thread; whichever reaps it, neither fails with ECHILD
+    ("No child processes") and both see the run's exit status."""
+    import threading
+    import time as _time
+
+    from sweeper.agents.child import ForkedFunction
+
+    def train():
+        _time.sleep(0.2)
+        raise SystemExit(3)
+
+    for _ in range(5):
+        run = ForkedFunction(train, dict(os.environ), str(tmp_path))
+        errors, seen = [], []
+        done = threading.Event()
+
+        def stop_thread():
+            try:
+                while not done.is_set():
+                    code = run.poll()
+                    if code is not None:
+                        seen.append(code)
+                        return
+            except BaseException as exc:  # noqa: BLE001 - what the test looks for
+                errors.append(exc)
+
+        poller = threading.Thread(target=stop_thread)
+        poller.start()
+        try:
+            code = run.wait()
+        finally:
+            done.set()
+            poller.join()
+            run.stdout.close()
+        assert errors == [] and code == 3 and seen in ([3], [])

@@ -78,3 +78,14 @@ def test_a_run_at_w_and_b_s_threshold_is_not_stopped():
     others = [float(v) for v in range(32)]
     decision = hyperband.judge([29.5], hyperband.bands(et), lambda b: others, et, False)
     assert decision is not None and decision.threshold == 29.5 and not decision.stop
+
+
+def test_min_iter_bands_are_w_and_b_s_hundred():
+    # W&B: band = min_iter; 100 times: append int(band), band *= eta. An eta just above 1 gives
+    # few distinct bands (and must not loop for ever); a run past the last band is not judged.
+    assert hyperband.bands({"min_iter": 2, "eta": 1.0000000001}) == [2]
+    assert hyperband.bands({"min_iter": 2, "eta": 1.01}) == [2, 3, 4, 5]
+    et = {"min_iter": 2, "eta": 1.01}
+    assert hyperband.judge([9.0] * 40, hyperband.bands(et), lambda b: [0.0] * 5, et, False).band == 5
+    many = hyperband.bands({"min_iter": 1, "eta": 1.2})  # 1, 1.2, 1.44, 1.728 are all band 1
+    assert len(many) == 95 and many[:6] == [1, 2, 3, 4, 5, 6] and many[-1] == 69014978
