@@ -194,7 +194,7 @@ class Agent(LaunchMixin):
                 number = self.started
             try:
                 claim = self.store.claim(self.sweep["id"], self.agent_id, _choose,
-                                         retry_failed=self.retry_failed, gpu=gpu)
+                                         retry_failed=self.retry_failed, gpu=gpu, max_failures=self.max_failures)
                 if claim.run is None:
                     with self.lock:
                         self.started -= 1

@@ -116,7 +116,11 @@ def best(sweep_ref, fmt, store_url, as_json):
         click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
     else:
         from ..results.format import shell_join
-        click.echo(shell_join(progress.reproduce_command(sw, run)))
+        command = progress.reproduce_command(sw, run)
+        if len(command) == 1 and command[0].startswith("<function ") and command[0].endswith(">"):
+            raise Fail(f"run {run['id']} ran the Python function {command[0][10:-1]} (sweeper.agent(function=...)): "
+                       f"it has no command line; `sweeper best {sw['id']}` prints its parameters")
+        click.echo(shell_join(command))
 
 
 @click.command()

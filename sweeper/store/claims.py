@@ -48,8 +48,13 @@ class Claim:
 
 class ClaimsMixin:
     def claim(self, sweep_id: str, agent_id: str, choose: Callable, retry_failed: bool = False,
-              gpu: str | None = None, limit_reason: Callable | None = None) -> Claim:
+              gpu: str | None = None, limit_reason: Callable | None = None,
+              max_failures: int | None = None) -> Claim:
         """Pick the sweep's next run under an exclusive lock and record it as running.
+
+        max_failures: the claiming agent's failure guard. A sweep whose failed runs in a row
+        already number that many (counted while agents with a looser guard ran) becomes
+        failing here, before one more run fails.
 
         `choose(sweep, history, retry_failed)` returns (params, grid_index) for the next run, or
         None when the method has nothing left (a grid that every point covers); `history` is
@@ -81,6 +86,14 @@ class ClaimsMixin:
                         runs.c.id == sweep["last_failed_run"])).scalar()
                     return Claim(stop=why, code="failing", detail=error)
                 return Claim(stop=why, code=sweep["state"])
+            streak = sweep.get("failure_streak") or 0
+            if max_failures and streak >= max_failures and not reopen:
+                why = (f"the sweep is failing: its last {streak} runs failed (the last: run "
+                       f"{sweep.get('last_failed_run')}); fix the program, then `sweeper resume {sweep_id}`")
+                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
+                             .values(state="failing", ended_reason=why, updated_at=time.time()))
+                error = conn.execute(select(runs.c.error).where(runs.c.id == sweep.get("last_failed_run"))).scalar()
+                return Claim(stop=why, code="failing", detail=error)
             # The method reads what it needs of the runs, from indexes (history.py): a claim
             # costs about the same at 10 runs or 10,000.
             history = SweepHistory(conn, sweep_id, lite, gaps=bool(sweep.get("grid_gaps")))

@@ -85,6 +85,19 @@ def test_cron_ticks_stop_starting_runs_once_the_guard_trips(any_project):
     assert len(project.open().runs(sid)) == 4  # resume cleared the streak: one more run was allowed
 
 
+def test_an_agent_with_a_tighter_guard_starts_no_run_on_a_sweep_already_past_it(any_project):
+    """Failures counted under a looser guard (--max-failures 10) trip a tighter one at its first
+    claim: no run is started only to fail once more."""
+    project = any_project
+    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {exit: {value: 1}}\n")
+    assert project.agent(sid, "--count", "4", "--max-failures", "10").returncode == 8
+    assert project.open().get_sweep(sid)["state"] == "running"
+    tight = project.agent(sid, "--count", "2", "--max-failures", "3")
+    assert tight.returncode == 6, tight.stderr
+    assert "the sweep is failing: its last 4 runs failed" in tight.stderr
+    assert len(project.open().runs(sid)) == 4 and project.open().get_sweep(sid)["state"] == "failing"
+
+
 def test_failures_of_several_agents_add_up(any_project):
     project = any_project
     sid = project.sweep("program: probe.py\nmethod: random\nparameters: {exit: {value: 1}, sleep: {value: 0.5}}\n")

@@ -71,6 +71,12 @@ def test_agent_runs_a_function_per_run(store_path, tmp_path):
     assert [r["best_value"] for r in runs] == [0.2, 0.4]
     assert "trained with 0.1" in open(os.path.join(runs[0]["run_dir"], "output.log")).read()
     assert sweeper.agent(sid, function=train) == 0  # the last point, then the grid is exhausted
+    # A function has no command line to print: said plainly, not as "<function ...>".
+    best = subprocess.run([sys.executable, "-m", "sweeper", "best", sid, "--format", "command"],
+                          capture_output=True, text=True, timeout=60)
+    assert best.returncode == 1 and not best.stdout, best.stdout
+    assert "ran the Python function" in best.stderr and "has no command line" in best.stderr
+    assert "Traceback" not in best.stderr
 
 
 def test_exception_marks_failed_and_agent_goes_on(store_path):
