@@ -60,8 +60,10 @@ def runs_table(shown: list[dict], keys: list[str], metric, best: dict | None, co
         for i, c in enumerate(cols):
             numeric = all(_is_number_text(row[i]) for row in cells)
             prose = c in PROSE  # IDs, states, dates and numbers are never cut: their column is left out instead
+            # Asked for by name: shortened only as far as the width needs (a stop reason's
+            # value and threshold are at its end).
             columns.append(_Column(c, right=numeric, keep=i < keep_first, shrink=prose, min_width=min(len(c), 8),
-                                   max_width=40 if prose else None, drop=100 + i / 1000))
+                                   drop=100 + i / 1000))
     else:
         named = any(r.get("name") for r in shown)
         noted = any(_note(r) for r in shown)

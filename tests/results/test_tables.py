@@ -12,6 +12,7 @@ from pathlib import Path
 from agentlib import Project, wait_for
 
 BOWL = Path(__file__).resolve().parents[1] / "programs" / "bowl.py"
+CURVE = Path(__file__).resolve().parents[1] / "agentprogs" / "curve.py"
 WIDE = """
 program: bowl.py
 method: random
@@ -102,3 +103,26 @@ def test_chosen_columns_and_a_projects_table_leave_columns_out_instead_of_cuttin
     assert "champion" in proj.cli("runs", sid, env={"COLUMNS": "200"}, check=True).stdout  # a name column
     tagged = json.loads(proj.cli("runs", sid, "--columns", "id,name,tags,notes", "--json", check=True).stdout)
     assert {"id": tagged[0]["id"], "name": "champion", "tags": ["paper"], "notes": "the one"} in tagged
+
+
+def test_a_column_asked_for_by_name_is_not_cut_when_it_fits(tmp_path):
+    """`runs --columns id,stop_reason` on a wide terminal shows the whole stop reason (its value
+    and threshold are at the end), not its first 40 characters."""
+    project = Project(tmp_path / "proj")
+    shutil.copy(CURVE, project.root / "curve.py")
+    sid = project.sweep("""
+program: curve.py
+method: grid
+metric: {name: loss, goal: minimize}
+early_terminate: {type: hyperband, min_iter: 2, eta: 2}
+parameters:
+  base: {values: [1.0, 1.2, 5.0]}
+  lines: {value: 4}
+  tick: {value: 0.1}
+""")
+    assert project.agent(sid).returncode == 0
+    stopped = next(r for r in project.open().runs(sid) if r["state"] == "stopped")
+    out = project.cli("runs", sid, "--columns", "id,stop_reason", env={"COLUMNS": "300"}, check=True).stdout
+    assert stopped["stop_reason"] in out and len(stopped["stop_reason"]) > 40
+    narrow = project.cli("runs", sid, "--columns", "id,stop_reason", env={"COLUMNS": "40"}, check=True).stdout
+    assert all(len(line) <= 40 for line in narrow.splitlines())  # still fitted to the width
