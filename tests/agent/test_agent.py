@@ -207,10 +207,13 @@ def test_child_killed_by_signal(project):
 
 
 def test_count_counts_failures(project):
-    sid = project.sweep("program: probe.py\nmethod: random\nparameters: {exit: {values: [0, 1]}}\n")
+    # A grid, so that some of the 5 runs fail and some do not whatever the sweep's ID (random
+    # draws are seeded by it: all five could fail, and the agent would exit 8).
+    sid = project.sweep("program: probe.py\nmethod: grid\nparameters: {exit: {values: [0, 1]}, i: {values: [1, 2, 3]}}\n")
     proc = project.agent(sid, "--count", "5", "--max-failures", "100")
-    assert proc.returncode == 0
-    assert len(project.open().runs(sid)) == 5
+    assert proc.returncode == 0, proc.stderr
+    runs = project.open().runs(sid)
+    assert len(runs) == 5 and {r["state"] for r in runs} == {"finished", "failed"}
 
 
 def test_run_cap_across_agents(project):
