@@ -239,7 +239,10 @@ def test_compare_runs_from_a_sweep_and_a_project(dash, page):
     heads = page.eval_on_selector_all("#compare-params thead th a", "as => as.map(a => a.textContent)")
     assert heads == picked
     assert page.locator("#compare-params tr.differs").count() >= 1
-    assert len(figure(page, "fig-compare")["data"]) == 2
+    # The table comes first; the curves follow when their lines arrive (and the view is drawn
+    # again on live changes): two traces, one per picked run, read in one look.
+    page.wait_for_function("() => { const g = document.getElementById('fig-compare'); "
+                           "return g && g.data && g.data.length === 2 }")
     # `sweeper compare`'s references: a sweep (its best run) and a whole project.
     open_page(page, server, f"#/compare?refs={sid},project:dash")
     page.wait_for_selector("#compare-params")
