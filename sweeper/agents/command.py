@@ -97,3 +97,16 @@ def build(template: list, params: dict, program: str | None, args_json_file: str
             continue
         argv.append(element)
     return argv
+
+
+def for_function(function) -> list[str]:
+    """What a run of a Python function (sweeper.agent(function=...)) records as its command:
+    it has no argv, only a name to show."""
+    return [f"<function {getattr(function, '__qualname__', repr(function))}>"]
+
+
+def function_name(argv: list[str]) -> str | None:
+    """The function's name when argv is what for_function recorded; None for a real command."""
+    if len(argv) == 1 and argv[0].startswith("<function ") and argv[0].endswith(">"):
+        return argv[0][len("<function "):-1]
+    return None

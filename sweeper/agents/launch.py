@@ -52,7 +52,7 @@ class LaunchMixin:
         wandb_run = wandb_hook.prepare(self, run, run_dir, env)  # a W&B script's sweep config, offline
         if self.function is not None:
             argv = self.function
-            shown = [f"<function {getattr(self.function, '__qualname__', repr(self.function))}>"]
+            shown = commandline.for_function(self.function)
         else:
             argv = shown = commandline.build(self.config["command"], params, self.config.get("program"),
                                              args_json_file=str(args_json), env=env)

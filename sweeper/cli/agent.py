@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..agents.exit_codes import help_table
-from .common import EXIT_BAD_INPUT, Fail, get_sweep, store_failure, store_option
+from .common import EXIT_BAD_INPUT, Fail, get_sweep, open_store, store_failure, store_option
 
 
 @click.command(epilog="\b\nExit codes:\n" + help_table())
@@ -60,7 +60,9 @@ def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, exit_on_pau
         gpu_list = gpu_ids.parse(gpus)
     except gpu_ids.BadGpus as exc:
         raise Fail(str(exc), EXIT_BAD_INPUT) from None
-    store = _open_sweeps_store(store_url, sweep_ref)
+    # The agent never makes a store: without one there is no sweep to run, and an empty store
+    # left behind would only hide the mistake.
+    store = open_store(store_url, needed_for=f"no sweep '{sweep_ref}'")
     sw = get_sweep(store, sweep_ref)
     runner = Agent(store, sw, count=count, gpus=gpu_list, retry_failed=retry_failed, grace=grace,
                    max_failures=max_failures, output=output, exit_on_pause=exit_on_pause)
@@ -72,18 +74,3 @@ def agent(sweep_ref, count, gpus, retry_failed, grace, max_failures, exit_on_pau
         raise store_failure(exc) from None
     sys.exit(int(code))
 
-
-def _open_sweeps_store(store_url, sweep_ref):
-    """The store that holds the sweep. The agent never makes one: without a store there is no
-    sweep to run, and an empty store left behind would only hide the mistake."""
-    from ..store import NoStore, StoreError
-    from ..store import open_store as _open
-
-    try:
-        return _open(store_url, create=False)
-    except NoStore as exc:
-        raise Fail(f"no sweep '{sweep_ref}': {exc}", EXIT_BAD_INPUT) from None
-    except ValueError as exc:
-        raise Fail(str(exc), EXIT_BAD_INPUT) from None
-    except StoreError as exc:
-        raise store_failure(exc) from None

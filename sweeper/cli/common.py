@@ -54,13 +54,13 @@ def store_failure(exc) -> "Fail":
     return Fail(str(exc))
 
 
-def open_store(url, create: bool = False, light: bool = False):
+def open_store(url, create: bool = False, light: bool = False, needed_for: str | None = None):
     """The store of --store / SWEEPER_STORE / the nearest .sweeper/. Only `sweep` passes
     create=True: no other command makes a store (or its folders), the agent included (its
-    sweep must be in one already). light=True:
-    the read commands that start often (status, runs, export, best) open an SQLite store
-    without SQLAlchemy (store/lite.py)."""
-    from ..store import StoreError
+    sweep must be in one already). light=True: the read commands that start often (status,
+    runs, export, best) open an SQLite store without SQLAlchemy (store/lite.py). needed_for:
+    what the command wanted, said before "no store at ..." when there is none."""
+    from ..store import NoStore, StoreError
     from ..store import open_store as _open
 
     try:
@@ -68,7 +68,10 @@ def open_store(url, create: bool = False, light: bool = False):
     except ValueError as exc:
         raise Fail(str(exc), EXIT_BAD_INPUT) from None
     except StoreError as exc:
-        raise store_failure(exc) from None
+        failure = store_failure(exc)
+        if needed_for and isinstance(exc, NoStore):  # what the user asked for, then where it was looked for
+            failure.message = f"{needed_for}: {failure.message}"
+        raise failure from None
 
 
 def get_sweep(store, ref):

@@ -115,11 +115,13 @@ def best(sweep_ref, fmt, store_url, as_json):
         click.echo(f"# run {run['id']}: {sw['config']['metric']['name']} = {run['best_value']}")
         click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
     else:
+        from ..agents.command import function_name
         from ..results.format import shell_join
         command = progress.reproduce_command(sw, run)
-        if len(command) == 1 and command[0].startswith("<function ") and command[0].endswith(">"):
-            raise Fail(f"run {run['id']} ran the Python function {command[0][10:-1]} (sweeper.agent(function=...)): "
-                       f"it has no command line; `sweeper best {sw['id']}` prints its parameters")
+        if function_name(command) is not None:
+            raise Fail(f"run {run['id']} ran the Python function {function_name(command)} "
+                       f"(sweeper.agent(function=...)): it has no command line; `sweeper best {sw['id']}` "
+                       "prints its parameters")
         click.echo(shell_join(command))
 
 

@@ -88,10 +88,9 @@ class ClaimsMixin:
                 return Claim(stop=why, code=sweep["state"])
             streak = sweep.get("failure_streak") or 0
             if max_failures and streak >= max_failures and not reopen:
-                why = (f"the sweep is failing: its last {streak} runs failed (the last: run "
-                       f"{sweep.get('last_failed_run')}); fix the program, then `sweeper resume {sweep_id}`")
-                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
-                             .values(state="failing", ended_reason=why, updated_at=time.time()))
+                from .runs import mark_failing
+
+                why = mark_failing(conn, sweep_id, streak, sweep.get("last_failed_run"))
                 error = conn.execute(select(runs.c.error).where(runs.c.id == sweep.get("last_failed_run"))).scalar()
                 return Claim(stop=why, code="failing", detail=error)
             # The method reads what it needs of the runs, from indexes (history.py): a claim

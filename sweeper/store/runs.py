@@ -52,8 +52,6 @@ class RunsMixin:
         becomes `failing`: no agent starts another run until `sweeper resume`. Returns the
         sweep's {state, failure_streak} after the update (None for a standalone run).
         """
-        from .tables import sweeps
-
         assert state in TERMINAL
         values = encode(values)
         values.setdefault("ended_at", time.time())
@@ -77,11 +75,7 @@ class RunsMixin:
                     sql.run(conn, sql.RESET_FAILURES, lite, sweep=sweep_id)
                     row = (row[0], 0, row[2], row[3])
             if state == "failed" and max_failures and row[0] == "running" and row[1] >= max_failures:
-                why = (f"the sweep is failing: its last {row[1]} runs failed (the last: run {run_id}, "
-                       f"{values.get('stop_reason') or 'failed'}); fix the program, then `sweeper resume "
-                       f"{sweep_id}`")
-                conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
-                             .values(state="failing", ended_reason=why, updated_at=time.time()))
+                why = mark_failing(conn, sweep_id, row[1], f"{run_id}, {values.get('stop_reason') or 'failed'}")
                 return {"state": "failing", "failure_streak": row[1], "reason": why, "lost": False}
             self._settle(conn, sweep_id, (row[0], row[2], row[3]))
             return {"state": row[0], "failure_streak": row[1], "reason": None, "lost": False}
@@ -189,3 +183,15 @@ class RunsMixin:
         """Grid points whose live run counts (not crashed or interrupted), counted by the database."""
         return self._tx(lambda c: sql.run(c, sql.GRID_POINTS_DONE, self.is_sqlite, sweep=sweep_id).scalar() or 0,
                         write=False)
+
+
+def mark_failing(conn, sweep_id: str, streak: int, last: str) -> str:
+    """The failure guard trips: the sweep becomes failing (no agent starts another run until
+    `sweeper resume`). last: the last failed run, as the reason names it. Returns the reason."""
+    from .tables import sweeps
+
+    why = (f"the sweep is failing: its last {streak} runs failed (the last: run {last}); fix the program, "
+           f"then `sweeper resume {sweep_id}`")
+    conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
+                 .values(state="failing", ended_reason=why, updated_at=time.time()))
+    return why
