@@ -201,7 +201,9 @@ def test_a_daemonized_grandchild_ends_with_its_run(project):
     assert not pid_alive(daemon)
     assert run_pids(first["id"]) == []
     second = max(store.runs(sid), key=lambda r: r["number"])
-    wait_for(lambda: (Path(second["run_dir"]) / "daemon.pid").exists(), what="the second daemon")
+    # The run's row comes with its claim, its folder when it starts: read it again until both.
+    wait_for(lambda: (folder := store.get_run(second["id"])["run_dir"]) and (Path(folder) / "daemon.pid").exists(),
+             what="the second daemon")
     time.sleep(0.3)
     assert zombie_children(agent.pid) == []
     assert agent.wait(30) == 0, agent.stderr.read()
