@@ -89,6 +89,10 @@ MIN_SEPARATION = 0.01     # unit-cube distance a suggestion keeps from pending r
 PENDING = "believer"      # a pending run's fake value: "believer" (posterior mean) or "mean" (of y)
 INCUMBENT = "observed"    # EI's target: "observed" (lowest y) or "model" (lowest posterior mean)
 STOPPED = "value"         # hyperband-stopped runs: "value" (their best value) or "ignore"
+PRIOR_SELECT = False      # also fit a smoother prior (sqrt(d)); keep the better by leave-one-out
+STALL_EXPLORE = 0         # stalled this many observations since the best: a global step (LCB)
+EXPLORE_BETA = 3.0        # the global step's lower confidence bound: mean - beta * sd
+THOMPSON_EVERY = 0        # every k-th model suggestion: a Thompson sample over the candidates
 
 
 def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
@@ -216,7 +220,13 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     z = (y - mean) / std
     fit = _keep(y, FIT_CAP)
     try:
-        model = gp.fit(X[fit], z[fit], starts=FIT_STARTS).condition(X, z)
+        model = gp.fit(X[fit], z[fit], starts=FIT_STARTS)
+        if PRIOR_SELECT:
+            d = X.shape[1]
+            smooth = gp.fit(X[fit], z[fit], starts=1, ls_prior=(-0.5 + 0.5 * math.log(d), 1.0))
+            if gp.loo_log_density(smooth) > gp.loo_log_density(model):
+                model = smooth
+        model.condition(X, z)
     except np.linalg.LinAlgError:
         return columns.snap(columns.random(1, rng))[0]
     # EI's target: the lowest observation. The lowest posterior mean at an observed point (not
@@ -234,6 +244,18 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
             pass
 
     order = np.argsort(fitted)
+    stall = len(y) - 1 - int(np.argmin(y))
+    if STALL_EXPLORE and stall >= STALL_EXPLORE and stall % STALL_EXPLORE == 0:
+        # No improvement for a while: one global step, the lowest confidence bound over the
+        # whole cube, climbed, instead of EI (which keeps refining the basin it is stuck in).
+        C = columns.snap(columns.random(N_RANDOM, rng))
+        mu, sd = model.predict(C)
+        acq = -(mu - EXPLORE_BETA * sd)
+        return _pick(C, acq, X, pending)
+    if THOMPSON_EVERY and (len(y) - N_INITIAL) % THOMPSON_EVERY == THOMPSON_EVERY - 1:
+        C = np.vstack([columns.snap(columns.random(400, rng)),
+                       columns.perturb(X[order[:5]], 20, rng, 0.001, 0.3)])
+        return _pick(C, -_thompson(model, C, rng), X, pending)
     C = np.vstack([columns.snap(columns.random(N_RANDOM, rng)),
                    columns.perturb(X[order[:5]], N_LOCAL // 5, rng, 0.001, 0.3)])
     acq = acquisition.score(model, C, target)
@@ -247,6 +269,19 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3], X[order[:3]]]))])
     C, acq = np.vstack([C, new]), np.concatenate([acq, acquisition.score(model, new, target)])
     return _pick(C, acq, X, pending)
+
+
+def _thompson(model, C, rng) -> np.ndarray:
+    """One joint draw of f at C from the posterior."""
+    from scipy.linalg import solve_triangular
+
+    Kc = model.kernel(C, C)
+    Ks = model.kernel(C, model.X)
+    mu = Ks @ model.alpha
+    v = solve_triangular(model.L, Ks.T, lower=True)
+    cov = Kc - v.T @ v + 1e-6 * np.eye(len(C))
+    w, U = np.linalg.eigh(cov)
+    return mu + U @ (np.sqrt(np.maximum(w, 0)) * rng.standard_normal(len(C)))
 
 
 def _compress_tail(y: np.ndarray) -> np.ndarray:

@@ -100,12 +100,26 @@ class GP:
         return mu, sd, dmu, dsd
 
 
-def fit(X: np.ndarray, z: np.ndarray, starts: int = 2) -> GP:
-    """The MAP hyperparameters for standardized targets z at X, from a few starting points."""
+def loo_log_density(model: GP) -> float:
+    """The leave-one-out log predictive density of the model's data, in closed form (Rasmussen
+    and Williams, 5.4.2): how well each observation is predicted by all the others."""
+    from scipy.linalg import cho_solve
+
+    Kinv_diag = np.diag(cho_solve((model.L, True), np.eye(len(model.X))))
+    var = 1.0 / np.maximum(Kinv_diag, 1e-12)
+    resid = model.alpha * var  # z_i - mu_i(without i)
+    return float(np.sum(-0.5 * np.log(2 * np.pi * var) - 0.5 * resid ** 2 / var))
+
+
+def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
+    """The MAP hyperparameters for standardized targets z at X, from a few starting points.
+    ls_prior: (mean, sd) of the log length scales, else LS_PRIOR (and LS_PRIOR_PER_DIM)."""
     from scipy.optimize import minimize
 
     n, d = X.shape
-    ls_mu, ls_sd = LS_PRIOR[0] + (0.5 * math.log(d) if LS_PRIOR_PER_DIM else 0.0), LS_PRIOR[1]
+    if ls_prior is None:
+        ls_prior = (LS_PRIOR[0] + (0.5 * math.log(d) if LS_PRIOR_PER_DIM else 0.0), LS_PRIOR[1])
+    ls_mu, ls_sd = ls_prior
     D = (X[:, None, :] - X[None, :, :]) ** 2                              # (n, n, d)
     eye = np.eye(n)
 

@@ -95,7 +95,7 @@ SWEEP_STATE_REASON = "SELECT state, ended_reason FROM sweeps WHERE id = :sweep"
 # ---- a run's life (runs.py) -----------------------------------------------------------------
 
 BEST = {goal: ("SELECT best_value, id FROM runs WHERE sweep_id = :sweep AND best_value IS NOT NULL "
-               f"AND NOT superseded ORDER BY best_value {order} LIMIT 1")
+               f"AND NOT superseded ORDER BY best_value {order}, created_at, number LIMIT 1")
         for goal, order in (("maximize", "DESC"), ("minimize", "ASC"))}
 TOUCH_RUNNING = "UPDATE runs SET heartbeat_at = heartbeat_at WHERE id = :run AND state = 'running'"
 END_RUN_SWEEP = "SELECT state, failure_streak, config, grid_gaps FROM sweeps WHERE id = :sweep"

@@ -106,6 +106,9 @@ bash {child} & pid=$!
 wait $pid; rc=$?
 # a trapped signal interrupts `wait` (status > 128) while the child may still run: wait again
 if [ $rc -gt 128 ] && kill -0 $pid 2>/dev/null; then wait $pid; rc=$?; fi
+# Slurm signals the step's processes one after another: the child can trap its TERM and end
+# before the script's own TERM arrives. A short grace lets that TERM land before the script exits.
+sleep 2 & wait $!
 exit $rc
 """)
     job = submit(batch, "--array=0-2", f"--output={tmp_path}/%A_%a.out", "--time=2",
