@@ -56,6 +56,11 @@ VARIANTS = {
     "ls-prior-botorch": {"gp.LS_PRIOR": [1.4142, 1.7321], "gp.LS_PRIOR_PER_DIM": True},
     "ls-prior-sqrtd": {"gp.LS_PRIOR": [-0.5, 1.0], "gp.LS_PRIOR_PER_DIM": True},
     "ignore-stopped": {"bayes.STOPPED": "ignore"},
+    # exploration (issue 18: a heavy tail of seeds stuck in one basin)
+    "prior-select": {"bayes.PRIOR_SELECT": True},
+    "stall-8": {"bayes.STALL_EXPLORE": 8},
+    "stall-5": {"bayes.STALL_EXPLORE": 5},
+    "thompson-4": {"bayes.THOMPSON_EVERY": 4},
 }
 
 
@@ -117,6 +122,7 @@ def run_seed(peer: Peer, problem, seed: int, runs: int, parallel: int) -> dict:
 
 
 def run_job(peer_name: str, problem_name: str, seeds: int, runs: int, parallel: int) -> dict:
+    runs = PROBLEMS[problem_name].budget or runs  # a costly problem has its own, smaller budget
     path = RESULTS / f"{_slug(peer_name)}__{problem_name}__s{seeds}_r{runs}_p{parallel}.json"
     if path.exists() and peer_name not in FRESH:
         return json.loads(path.read_text())
@@ -170,7 +176,8 @@ def report(results, peers, problems, args, wall) -> str:
     lines = [f"# Search suite: {len(problems)} problems, median regret over seeds (lower is better)", "",
              "Command: `" + _threads() + ".venv/bin/python benchmarks/search_suite.py "
              + " ".join(sys.argv[1:]) + "`", "",
-             (f"{args.seeds} seeds x {args.runs} runs per peer and problem"
+             (f"{args.seeds} seeds x {args.runs} runs per peer and problem (a problem's own budget where "
+              "its description gives one)"
               + (f", {args.parallel} pending at a time" if args.parallel > 1 else ", sequential")
               + ". Regret = true value of the best observed point - optimum (model tuning: - the "
               "best value any peer found). IQR = 25th-75th percentile. \"win %\" = share of "

@@ -282,3 +282,22 @@ def test_n_initial_sets_the_random_phase():
     assert bayes.suggest(space, {"metric": MIN}, history, rng) == random_draw  # 3 < N_INITIAL
     assert bayes.suggest(space, {"metric": MIN}, history, np.random.default_rng(3),
                          n_initial=3) != random_draw
+
+
+@pytest.mark.parametrize("switch", [("PRIOR_SELECT", True), ("STALL_EXPLORE", 3), ("THOMPSON_EVERY", 2)])
+def test_exploration_switches_left_off_still_search_the_space(monkeypatch, switch):
+    """The exploration variants measured in benchmarks/search_exploration.md (off by default):
+    switched on, each still suggests values of every parameter form and beats random search."""
+    monkeypatch.setattr(bayes, *switch)
+    space = Space(EVERY_FORM)
+    for r in drive(space, every_form_objective, 16):
+        check_every_form(r["params"])
+    quad = Space({"x": spec(distribution="uniform", min=-5.0, max=5.0),
+                  "y": spec(distribution="uniform", min=-5.0, max=5.0)})
+
+    def f(p):
+        return (p["x"] - 1.3) ** 2 + 2 * (p["y"] + 0.7) ** 2
+
+    ours = [min(r["best_value"] for r in drive(quad, f, 25, seed=s)) for s in range(3)]
+    rand = [min(f(quad.sample(np.random.default_rng([s, i]))) for i in range(25)) for s in range(3)]
+    assert np.median(ours) < np.median(rand) / 5
