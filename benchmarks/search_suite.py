@@ -61,6 +61,12 @@ VARIANTS = {
     "stall-8": {"bayes.STALL_EXPLORE": 8},
     "stall-5": {"bayes.STALL_EXPLORE": 5},
     "thompson-4": {"bayes.THOMPSON_EVERY": 4},
+    # what the model is fitted on: y as observed, or a power transform (HEBO's)
+    "y-compress": {"bayes.Y_TRANSFORM": "compress"},
+    "y-none": {"bayes.Y_TRANSFORM": "none"},
+    "y-yeojohnson": {"bayes.Y_TRANSFORM": "yeojohnson"},
+    "y-compress-yeojohnson": {"bayes.Y_TRANSFORM": "compress-yeojohnson"},
+    "y-yeojohnson-iqr": {"bayes.Y_TRANSFORM": "yeojohnson-iqr"},
 }
 
 

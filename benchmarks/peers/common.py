@@ -24,6 +24,8 @@ def random_params(parameters: dict, rnd: random.Random) -> dict:
             out[name] = rnd.choice(spec["values"])
         elif d == "int_uniform":
             out[name] = rnd.randint(spec["min"], spec["max"])
+        elif d == "q_uniform":
+            out[name] = round(rnd.uniform(spec["min"], spec["max"]) / spec["q"]) * spec["q"]
         elif d == "log_uniform_values":
             out[name] = spec["min"] * (spec["max"] / spec["min"]) ** rnd.random()
         else:
@@ -62,7 +64,8 @@ def serve(make_optimizer):
             else:
                 opt.tell(params, msg["value"])
             out = {}
-        sys.stdout.write(json.dumps(out) + "\n")
+        # numpy scalars (W&B's sweeps returns np.int64 for a categorical of ints) as plain numbers
+        sys.stdout.write(json.dumps(out, default=lambda o: o.item()) + "\n")
         sys.stdout.flush()
 
 

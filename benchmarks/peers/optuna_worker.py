@@ -16,6 +16,11 @@ def distribution(spec):
         return D.CategoricalDistribution(spec["values"])
     if d == "int_uniform":
         return D.IntDistribution(spec["min"], spec["max"])
+    if d == "q_uniform":  # W&B's round(x / q) * q: Optuna's step, an int when all three are
+        lo, hi, q = spec["min"], spec["max"], spec["q"]
+        if all(float(v).is_integer() for v in (lo, hi, q)):
+            return D.IntDistribution(int(lo), int(hi), step=int(q))
+        return D.FloatDistribution(lo, hi, step=q)
     return D.FloatDistribution(spec["min"], spec["max"], log=d == "log_uniform_values")
 
 

@@ -10,9 +10,10 @@ The objectives run in the benchmark's own process (the package's virtualenv): pe
 suggest, so every peer meets exactly the same function.
 """
 
-from .synthetic import SYNTHETIC
+from .cnn import CNN
 from .models import MODELS
+from .synthetic import SYNTHETIC
 
-PROBLEMS = {**SYNTHETIC, **MODELS}
+PROBLEMS = {**SYNTHETIC, **MODELS, **CNN}
 DEV = [n for n, p in PROBLEMS.items() if p.split == "dev"]
 HELD_OUT = [n for n, p in PROBLEMS.items() if p.split == "held-out"]

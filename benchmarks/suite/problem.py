@@ -14,6 +14,7 @@ class Problem:
     split: str                      # "dev" or "held-out"
     kind: str                       # a few words: what the problem stands for
     noise: float = 0.0              # standard deviation of the noise added to each observation
+    budget: int | None = None       # runs per sweep, where the suite's --runs would cost too much
     cache: dict = field(default_factory=dict, repr=False)
 
     def observe(self, params: dict, rng) -> float:
