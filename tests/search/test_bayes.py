@@ -303,9 +303,13 @@ def test_exploration_switches_left_off_still_search_the_space(monkeypatch, switc
     assert np.median(ours) < np.median(rand) / 5
 
 
-def test_a_diverged_run_does_not_blind_the_model_to_the_good_ones():
-    """A run whose loss blew up (1e9, a diverging learning rate) among ordinary ones: the model
-    still tells the good runs apart and converges (whatever transform it fits y through)."""
+def test_the_power_transform_left_off_tells_good_runs_apart_beside_a_diverged_one(monkeypatch):
+    """A run whose loss blew up (1e9, a diverging learning rate) among ordinary ones. With y fitted
+    through Yeo-Johnson at the IQR's scale (bayes.Y_TRANSFORM "yeojohnson-iqr", measured in
+    benchmarks/search_transform.md and left off for branin's sake) the model converges; the
+    default tail compression reaches a median of 1.2 here (random 2.2), y as it is 2.2: a known
+    limitation, said in BENCHMARKS.md."""
+    monkeypatch.setattr(bayes, "Y_TRANSFORM", "yeojohnson-iqr")
     space = Space({"x": spec(distribution="uniform", min=-5.0, max=5.0),
                    "y": spec(distribution="uniform", min=-5.0, max=5.0)})
 
@@ -321,7 +325,5 @@ def test_a_diverged_run_does_not_blind_the_model_to_the_good_ones():
             history.append(run(p, f(p), number=i))
         ours.append(min(r["best_value"] for r in history))
     rand = [min(f(space.sample(np.random.default_rng([s, i]))) for i in range(30)) for s in range(5)]
-    # Measured with y fitted as it is, or power-transformed at the sd's scale: median 2.2, no
-    # better than random (the good runs are 1e-9 apart once the outlier sets the scale); with
-    # the tail compressed instead (the method before): 1.2. Now: 0.06, random 2.2.
+    # at the sd's scale instead of the IQR's: median 2.2 (the good runs end up 1e-9 apart)
     assert np.median(ours) < np.median(rand) / 10
