@@ -259,8 +259,8 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     order = np.argsort(fitted)
     stall = len(y) - 1 - int(np.argmin(y))
     if STALL_EXPLORE and stall >= STALL_EXPLORE and stall % STALL_EXPLORE == 0:
-        # No improvement for a while: one global step, the lowest confidence bound over the
-        # whole cube, climbed, instead of EI (which keeps refining the basin it is stuck in).
+        # No improvement for a while: one global step, the lowest confidence bound over uniform
+        # candidates in the whole cube, instead of EI (which keeps refining the basin it is in).
         C = columns.snap(columns.random(N_RANDOM, rng))
         mu, sd = model.predict(C)
         acq = -(mu - EXPLORE_BETA * sd)
