@@ -70,6 +70,9 @@ def project(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bowl(project):
     sid = project.sweep(BOWL_SWEEP)
+    # the hostile value runs whatever the random draws (seeded by the sweep's ID): queued first
+    project.cli("enqueue", sid, "-p", "x=0.6", "-p", "y=0.4", "-p", f"opt={HOSTILE}", "-p", "sched.lr=0.001",
+                check=True)
     proc = project.agent(sid, "--output", "none")
     assert proc.returncode == 0, proc.stderr  # run_cap reached
     return sid

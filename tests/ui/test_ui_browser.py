@@ -6,6 +6,7 @@ hostile values are text, and no page logs an error. One server and browser for t
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -49,6 +50,11 @@ def dash(tmp_path_factory):
     p = Project(tmp_path_factory.mktemp("dash") / "proj")
     shutil.copy(BOWL, p.root / "bowl.py")
     sid = p.sweep(SWEEP)
+    # Both hostile values run whatever the random draws (seeded by the sweep's ID): queued first.
+    sets = [{"x": 0.5, "y": 0.5, "opt": SCRIPT_TAG, "sched": {"lr": 0.001}},
+            {"x": 0.6, "y": 0.2, "opt": IMG_TAG, "sched": {"lr": 0.01}}]
+    p.write("hostile.json", json.dumps(sets))
+    p.cli("enqueue", sid, "--file", "hostile.json", check=True)
     assert p.agent(sid, "--output", "none").returncode == 0
     server = UiServer(p)
     pw, browser = launch_browser()
