@@ -118,8 +118,9 @@ def best(sweep_ref, fmt, store_url, as_json):
         from ..agents.command import function_name
         from ..results.format import shell_join
         command = progress.reproduce_command(sw, run)
-        if function_name(command) is not None:
-            raise Fail(f"run {run['id']} ran the Python function {function_name(command)} "
+        function = function_name(command)
+        if function is not None:
+            raise Fail(f"run {run['id']} ran the Python function {function} "
                        f"(sweeper.agent(function=...)): it has no command line; `sweeper best {sw['id']}` "
                        "prints its parameters")
         click.echo(shell_join(command))
