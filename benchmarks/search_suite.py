@@ -67,6 +67,11 @@ VARIANTS = {
     "y-yeojohnson": {"bayes.Y_TRANSFORM": "yeojohnson"},
     "y-compress-yeojohnson": {"bayes.Y_TRANSFORM": "compress-yeojohnson"},
     "y-yeojohnson-iqr": {"bayes.Y_TRANSFORM": "yeojohnson-iqr"},
+    # a categorical's one-hot columns share one length scale (a Hamming-distance kernel)
+    "cat-shared-ls": {"bayes.CATEGORICAL_LS": "shared"},
+    "cat-column-ls": {"bayes.CATEGORICAL_LS": "column"},
+    # a categorical of 3 or more numbers in order: one column, the position in the list
+    "ordered-numbers": {"unit_cube.ORDERED_NUMBERS": True},
 }
 
 

@@ -98,6 +98,29 @@ def mlp_iris(p):
     return _cv(make_pipeline(StandardScaler(), model), "iris", scoring="neg_log_loss")
 
 
+def mlp_digits(p):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    model = MLPClassifier(hidden_layer_sizes=(int(p["width"]),), solver=p["solver"],
+                          activation=p["activation"], learning_rate_init=p["lr"],
+                          batch_size=int(p["batch_size"]), alpha=1e-4, max_iter=MLP_DIGITS_EPOCHS,
+                          momentum=0.9, random_state=0)
+    # 1 - accuracy, as a sweep that maximizes val_acc sees it
+    return 1.0 + _cv(make_pipeline(StandardScaler(), model), "digits", n=600, scoring="accuracy",
+                     folds=2)
+
+
+def hgb_breast_cancer(p):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    model = HistGradientBoostingClassifier(max_iter=p["max_iter"], max_leaf_nodes=p["max_leaf_nodes"],
+                                           min_samples_leaf=p["min_samples_leaf"],
+                                           learning_rate=p["learning_rate"],
+                                           l2_regularization=p["l2_regularization"],
+                                           early_stopping=False, random_state=0)
+    return _cv(model, "breast_cancer", scoring="neg_log_loss")
+
+
 def elasticnet_diabetes(p):
     from sklearn.linear_model import ElasticNet
     from sklearn.pipeline import make_pipeline
@@ -106,6 +129,11 @@ def elasticnet_diabetes(p):
                           ElasticNet(alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=300, tol=1e-3))
     return _cv(model, "diabetes", scale_y=True)
 
+
+# mlp_digits: a network sweep's usual shape at a small budget (dev; the seeds' CNN, held out, has
+# the same shape): widths as a categorical of 8 numbers, the optimizer as a categorical whose
+# good learning rates differ, a learning rate over 5 decades, a stepped batch size
+MLP_DIGITS_EPOCHS = 3
 
 MODELS = {
     "svr_diabetes": Problem({"C": log_uniform(1e-2, 1e3), "gamma": log_uniform(1e-4, 1.0),
@@ -132,6 +160,20 @@ MODELS = {
     "mlp_iris": Problem({"width": integer(2, 64), "layers": integer(1, 3), "alpha": log_uniform(1e-6, 1.0),
                          "lr": log_uniform(1e-4, 1.0), "activation": categorical(["relu", "tanh", "logistic"])},
                         mlp_iris, None, "dev", "small neural net on iris, log loss"),
+    "mlp_digits": Problem({"solver": categorical(["adam", "sgd"]),
+                           "width": categorical([8, 16, 24, 32, 48, 64, 96, 128]),
+                           "activation": categorical(["relu", "tanh", "logistic"]),
+                           "lr": log_uniform(1e-5, 1.0),
+                           "batch_size": {"distribution": "q_uniform", "q": 16, "min": 16, "max": 256}},
+                          mlp_digits, None, "dev",
+                          "small network on digits (600), categorical widths, 20 runs", budget=20),
+    "hgb_breast_cancer": Problem({"max_iter": categorical([10, 20, 40, 80]),
+                                  "max_leaf_nodes": categorical([4, 8, 16, 32, 64]),
+                                  "min_samples_leaf": categorical([1, 5, 10, 20, 50]),
+                                  "learning_rate": log_uniform(1e-3, 1.0),
+                                  "l2_regularization": log_uniform(1e-4, 10.0)},
+                                 hgb_breast_cancer, None, "dev",
+                                 "histogram boosting, sizes listed as values, log loss"),
     "elasticnet_diabetes": Problem({"alpha": log_uniform(1e-5, 10.0), "l1_ratio": uniform(0, 1)},
                                    elasticnet_diabetes, None, "dev",
                                    "elastic net on degree-2 features of diabetes"),

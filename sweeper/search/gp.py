@@ -111,12 +111,17 @@ def loo_log_density(model: GP) -> float:
     return float(np.sum(-0.5 * np.log(2 * np.pi * var) - 0.5 * resid ** 2 / var))
 
 
-def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
+def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None, groups=None) -> GP:
     """The MAP hyperparameters for standardized targets z at X, from a few starting points.
-    ls_prior: (mean, sd) of the log length scales, else LS_PRIOR (and LS_PRIOR_PER_DIM)."""
+    ls_prior: (mean, sd) of the log length scales, else LS_PRIOR (and LS_PRIOR_PER_DIM).
+    groups: for each column, the index of the length scale it shares (0..G-1; a categorical's
+    one-hot columns share one, which makes the kernel a function of whether two runs' values
+    differ, as a Hamming distance); by default one per column."""
     from scipy.optimize import minimize
 
     n, d = X.shape
+    groups = np.arange(d) if groups is None else np.asarray(groups, dtype=int)
+    n_ls = int(groups.max()) + 1 if d else 0
     if ls_prior is None:
         ls_prior = (LS_PRIOR[0] + (0.5 * math.log(d) if LS_PRIOR_PER_DIM else 0.0), LS_PRIOR[1])
     ls_mu, ls_sd = ls_prior
@@ -124,7 +129,7 @@ def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
     eye = np.eye(n)
 
     def objective(theta):
-        amp, ls, noise = math.exp(theta[0]), np.exp(theta[1:-1]), math.exp(theta[-1])
+        amp, ls, noise = math.exp(theta[0]), np.exp(theta[1:-1])[groups], math.exp(theta[-1])
         S = D / ls ** 2
         r = np.sqrt(np.maximum(S.sum(-1), 0.0))
         k, dk_over_r = _matern(r)
@@ -141,7 +146,7 @@ def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
         g = np.empty_like(theta)
         g[0] = 0.5 * (W * (amp * k)).sum()
         # dK/dlog l_j = amp * (5/3)(1 + sqrt5 r) e^{-sqrt5 r} * (x_j - x'_j)^2 / l_j^2
-        g[1:-1] = 0.5 * np.einsum("ij,ijk->k", W * (amp * dk_over_r), S)
+        g[1:-1] = np.bincount(groups, 0.5 * np.einsum("ij,ijk->k", W * (amp * dk_over_r), S), n_ls)
         g[-1] = 0.5 * np.trace(W) * noise
         # negative log priors
         la, ll, ln = theta[0], theta[1:-1], theta[-1]
@@ -152,11 +157,11 @@ def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
         g[-1] += (ln - NOISE_PRIOR[0]) / NOISE_PRIOR[1] ** 2
         return nll, g
 
-    bounds = ([tuple(map(math.log, AMP_BOUNDS))] + [tuple(map(math.log, LS_BOUNDS))] * d
+    bounds = ([tuple(map(math.log, AMP_BOUNDS))] + [tuple(map(math.log, LS_BOUNDS))] * n_ls
               + [tuple(map(math.log, NOISE_BOUNDS))])
-    inits = [np.concatenate([[0.0], np.full(d, ls_mu), [math.log(1e-3)]]),
-             np.concatenate([[0.0], np.full(d, math.log(0.3)), [math.log(1e-4)]]),
-             np.concatenate([[0.0], np.full(d, ls_mu - 1.0), [math.log(1e-2)]])][:max(1, starts)]
+    inits = [np.concatenate([[0.0], np.full(n_ls, ls_mu), [math.log(1e-3)]]),
+             np.concatenate([[0.0], np.full(n_ls, math.log(0.3)), [math.log(1e-4)]]),
+             np.concatenate([[0.0], np.full(n_ls, ls_mu - 1.0), [math.log(1e-2)]])][:max(1, starts)]
     best = None
     for theta0 in inits:
         res = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
@@ -164,4 +169,4 @@ def fit(X: np.ndarray, z: np.ndarray, starts: int = 2, ls_prior=None) -> GP:
         if best is None or res.fun < best.fun:
             best = res
     t = best.x
-    return GP(X, z, math.exp(t[0]), np.exp(t[1:-1]), math.exp(t[-1]))
+    return GP(X, z, math.exp(t[0]), np.exp(t[1:-1])[groups], math.exp(t[-1]))

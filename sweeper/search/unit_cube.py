@@ -16,6 +16,10 @@ import numpy as np
 from ..sweepfile.space import LOG_SCALED, value_key
 
 QUANTILE_RANGE = (0.001, 0.999)  # the part of a normal/log_normal/beta prior searched
+# A categorical of 3 or more numbers listed in order (widths, batch sizes, layer counts): one
+# column, the value's position in the list, instead of one-hot columns, so that what a run says
+# about 96 also says something about 112. False: every categorical one-hot.
+ORDERED_NUMBERS = False
 
 
 class Columns:
@@ -25,11 +29,14 @@ class Columns:
         self.params = params
         self.slices, n = [], 0
         for p in params:
-            width = len(p.spec["values"]) if _is_categorical(p) else 1
+            width = len(p.spec["values"]) if _is_one_hot(p) else 1
             self.slices.append(slice(n, n + width))
             n += width
         self.width = n
-        self.categorical = [s for p, s in zip(params, self.slices) if _is_categorical(p)]
+        # the parameter each column belongs to (a categorical's one-hot columns share one)
+        self.groups = np.concatenate([np.full(s.stop - s.start, i) for i, s in enumerate(self.slices)]
+                                     ) if params else np.zeros(0, dtype=int)
+        self.categorical = [s for p, s in zip(params, self.slices) if _is_one_hot(p)]
         self.index = {p.path: {value_key(v): i for i, v in enumerate(p.spec["values"])}
                       for p in params if _is_categorical(p)}
 
@@ -38,9 +45,12 @@ class Columns:
         is missing or is not one of the parameter's (e.g. from an edited sweep)."""
         out = np.zeros((len(flat_runs), self.width))
         for p, s in zip(self.params, self.slices):
-            if _is_categorical(p):
+            if _is_one_hot(p):
                 for row, flat in enumerate(flat_runs):
                     out[row, s.start + self.index[p.path][value_key(flat[p.path])]] = 1.0
+            elif _is_categorical(p):  # ordered numbers: the position in the list
+                last = len(p.spec["values"]) - 1
+                out[:, s.start] = [self.index[p.path][value_key(flat[p.path])] / last for flat in flat_runs]
             else:
                 values = np.array([float(flat[p.path]) for flat in flat_runs])
                 out[:, s.start] = to_unit(p, values)
@@ -50,8 +60,10 @@ class Columns:
         """Rows of the cube -> each parameter's value, snapped and typed as the run gets it."""
         per_param = []
         for p, s in zip(self.params, self.slices):
-            if _is_categorical(p):
+            if _is_one_hot(p):
                 per_param.append([copy.deepcopy(p.spec["values"][i]) for i in X[:, s].argmax(1)])
+            elif _is_categorical(p):
+                per_param.append([copy.deepcopy(p.spec["values"][i]) for i in _positions(p, X[:, s.start])])
             else:
                 per_param.append(_typed(p, _snap(p, from_unit(p, X[:, s.start]))))
         return [list(row) for row in zip(*per_param)]
@@ -60,8 +72,10 @@ class Columns:
         """Move candidates onto the points that can run: int and q grids, one-hot blocks."""
         X = np.clip(X, 0.0, 1.0)
         for p, s in zip(self.params, self.slices):
-            if _is_categorical(p):
+            if _is_one_hot(p):
                 X[:, s] = np.eye(s.stop - s.start)[X[:, s].argmax(1)]
+            elif _is_categorical(p):
+                X[:, s.start] = _positions(p, X[:, s.start]) / (len(p.spec["values"]) - 1)
             elif _is_quantized(p):
                 X[:, s.start] = to_unit(p, _snap(p, from_unit(p, X[:, s.start])))
         return X
@@ -70,6 +84,10 @@ class Columns:
         X = rng.random((n, self.width))
         for s in self.categorical:
             X[:, s] = np.eye(s.stop - s.start)[rng.integers(0, s.stop - s.start, n)]
+        for p, s in zip(self.params, self.slices):
+            if _is_categorical(p) and not _is_one_hot(p):  # every position equally often
+                last = len(p.spec["values"]) - 1
+                X[:, s.start] = rng.integers(0, last + 1, n) / last
         return X
 
     def perturb(self, centers: np.ndarray, n: int, rng, low: float, high: float) -> np.ndarray:
@@ -100,6 +118,26 @@ class Columns:
 
 def _is_categorical(p) -> bool:
     return p.distribution in ("categorical", "categorical_w_probabilities")
+
+
+def _is_ordered_numbers(p) -> bool:
+    values = p.spec["values"]
+    if not ORDERED_NUMBERS or len(values) < 3 or p.distribution != "categorical":
+        return False
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return False
+    steps = np.diff(np.array(values, dtype=float))
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
+def _is_one_hot(p) -> bool:
+    return _is_categorical(p) and not _is_ordered_numbers(p)
+
+
+def _positions(p, u: np.ndarray) -> np.ndarray:
+    """The list positions nearest to unit-cube values u of an ordered categorical."""
+    last = len(p.spec["values"]) - 1
+    return np.clip(np.floor(np.clip(u, 0.0, 1.0) * last + 0.5), 0, last).astype(int)
 
 
 def _is_quantized(p) -> bool:

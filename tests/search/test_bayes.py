@@ -327,3 +327,27 @@ def test_the_power_transform_left_off_tells_good_runs_apart_beside_a_diverged_on
     rand = [min(f(space.sample(np.random.default_rng([s, i]))) for i in range(30)) for s in range(5)]
     # at the sd's scale instead of the IQR's: median 2.2 (the good runs end up 1e-9 apart)
     assert np.median(ours) < np.median(rand) / 10
+
+
+def test_a_categoricals_columns_share_one_length_scale():
+    """A categorical's one-hot columns share one length scale (the kernel sees only whether
+    two runs' values differ); numeric parameters keep one each. Switched to a scale per column
+    (bayes.CATEGORICAL_LS "column", the method before), 8 values cost 8 of them."""
+    from sweeper.search import gp
+
+    names = ["relu", "gelu", "silu", "tanh", "elu", "selu", "mish", "sigmoid"]
+    space = Space({"act": spec(distribution="categorical", values=names),
+                   "lr": spec(distribution="log_uniform_values", min=1e-6, max=0.1),
+                   "opt": spec(distribution="categorical", values=["adam", "sgd", "adamw"])})
+    cols = unit_cube.Columns(space.searchable)  # in the space's order: act, lr, opt
+    assert cols.groups.tolist() == [0] * 8 + [1] + [2] * 3
+    runs = [space.sample(np.random.default_rng([7, i])) for i in range(14)]
+    X = cols.encode([space.flatten(r) for r in runs])
+    z = np.array([abs(math.log10(r["lr"]) + 3) + (r["act"] in names[4:]) for r in runs])
+    z = (z - z.mean()) / z.std()
+    shared = gp.fit(X, z, groups=cols.groups)
+    assert np.ptp(shared.ls[:8]) == 0 and np.ptp(shared.ls[9:]) == 0
+    per_column = gp.fit(X, z)
+    assert np.ptp(per_column.ls[:8]) > 0
+    # the shared fit is a real fit: its posterior follows the data
+    assert np.corrcoef(shared.fitted_mean(), z)[0, 1] > 0.9

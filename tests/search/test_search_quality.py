@@ -1,6 +1,6 @@
 """Search quality of the bayes method with fixed seeds: what it must do, not how fast.
 
-Better than random at equal budget on a multimodal and a mixed-type problem, no duplicate
+Better than random at equal budget on a multimodal, a mixed-type and a network-shaped problem, no duplicate
 suggestions, pending runs respected by a batch of concurrent agents (no collapse), and runs
 stopped by hyperband informing the model.
 """
@@ -42,12 +42,28 @@ def mixed(p):
             + (0.0 if p["warmup"] else 0.1) + (0.1 if p["optimizer"] == "sgd" else 0.0))
 
 
+WIDTHS = [16, 32, 48, 64, 80, 96, 112, 128]
+
+
+def network(p):
+    """A training run's shape (seed 000's CNN): widths as a categorical of 8 numbers, the
+    optimizer deciding the good learning rates, a stepped batch size, dropout."""
+    center = {"adam": -3.0, "adamw": -3.0, "sgd": -1.5}[p["optimizer"]]
+    return (min(1.0, 0.1 * (math.log10(p["lr"]) - center) ** 2) + 0.03 * abs(math.log2(p["width"] / 96))
+            + 0.1 * (p["dropout"] - 0.2) ** 2 + 0.02 * abs(p["batch_size"] - 64) / 192)
+
+
 PROBLEMS = {
     "hartmann6": (Space({f"x{i}": U for i in range(6)}), hartmann6),
     "mixed": (Space({"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1.0},
                      "layers": {"distribution": "int_uniform", "min": 1, "max": 12},
                      "optimizer": {"distribution": "categorical", "values": ["adam", "sgd"]},
                      "warmup": {"distribution": "categorical", "values": [True, False]}}), mixed),
+    "network": (Space({"optimizer": {"distribution": "categorical", "values": ["adam", "sgd", "adamw"]},
+                       "width": {"distribution": "categorical", "values": WIDTHS},
+                       "lr": {"distribution": "log_uniform_values", "min": 1e-6, "max": 0.1},
+                       "batch_size": {"distribution": "q_uniform", "q": 8, "min": 32, "max": 256},
+                       "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.6}}), network),
 }
 
 
