@@ -67,10 +67,12 @@ VARIANTS = {
     "y-yeojohnson": {"bayes.Y_TRANSFORM": "yeojohnson"},
     "y-compress-yeojohnson": {"bayes.Y_TRANSFORM": "compress-yeojohnson"},
     "y-yeojohnson-iqr": {"bayes.Y_TRANSFORM": "yeojohnson-iqr"},
-    # a categorical's one-hot columns share one length scale (a Hamming-distance kernel)
-    "cat-shared-ls": {"bayes.CATEGORICAL_LS": "shared"},
-    "cat-column-ls": {"bayes.CATEGORICAL_LS": "column"},
-    # a categorical of 3 or more numbers in order: one column, the position in the list
+    # a categorical's one-hot columns: a length scale each, or one shared (a Hamming-distance
+    # kernel); measured before ordered numbers, so every categorical one-hot here
+    "cat-column-ls": {"bayes.CATEGORICAL_LS": "column", "unit_cube.ORDERED_NUMBERS": False},
+    "cat-shared-ls": {"bayes.CATEGORICAL_LS": "shared", "unit_cube.ORDERED_NUMBERS": False},
+    # a categorical of 3 or more numbers in order: one-hot, or one column (the list position)
+    "one-hot-numbers": {"unit_cube.ORDERED_NUMBERS": False},
     "ordered-numbers": {"unit_cube.ORDERED_NUMBERS": True},
 }
 
@@ -184,6 +186,9 @@ def quartiles(v):
 
 
 def report(results, peers, problems, args, wall) -> str:
+    # whose win rates and ratios: sweeper bayes, or in a table of variants only the last one
+    # (the candidate against the method before it)
+    base = SWEEPER if SWEEPER in peers else peers[-1]
     lines = [f"# Search suite: {len(problems)} problems, median regret over seeds (lower is better)", "",
              "Command: `" + _threads() + ".venv/bin/python benchmarks/search_suite.py "
              + " ".join(sys.argv[1:]) + "`", "",
@@ -192,9 +197,9 @@ def report(results, peers, problems, args, wall) -> str:
               + (f", {args.parallel} pending at a time" if args.parallel > 1 else ", sequential")
               + ". Regret = true value of the best observed point - optimum (model tuning: - the "
               "best value any peer found). IQR = 25th-75th percentile. \"win %\" = share of "
-              "seed pairs in which sweeper bayes's regret is lower than the peer's (ties half). "
-              "\"best peer / sweeper\" = the best other peer's median regret / sweeper's: 1 or "
-              "more, sweeper's median is at least as good; the target is 0.8 or more. "
+              f"seed pairs in which {base}'s regret is lower than the peer's (ties half). "
+              f"\"best peer / sweeper\" = the best other peer's median regret / {base}'s: 1 or "
+              "more, its median is at least as good; the target is 0.8 or more. "
               f"Machine: {_machine()}. Wall time of the runs: {wall:.0f} s."), ""]
     ranks = {p: {} for p in peers}
     ratios = {}
@@ -205,10 +210,10 @@ def report(results, peers, problems, args, wall) -> str:
         for p in peers:  # average ranks for ties
             tied = [i for i, q in enumerate(order) if meds[q] == meds[p]]
             ranks[p][prob] = 1 + sum(tied) / len(tied)
-        if SWEEPER in peers and len(peers) > 1:
-            others = [meds[p] for p in peers if p != SWEEPER]
+        if len(peers) > 1:
+            others = [meds[p] for p in peers if p != base]
             best_other = min(others) if others else None
-            mine = meds[SWEEPER]
+            mine = meds[base]
             ratios[prob] = (best_other / mine if mine > 0 else float("inf")) if best_other is not None and best_other > 0 \
                 else (1.0 if mine <= (best_other or 0) else 0.0)
     # summary first
@@ -226,18 +231,18 @@ def report(results, peers, problems, args, wall) -> str:
         lines += ["", f"best peer / sweeper below 0.8 on {len(below)} of {len(ratios)} problems"
                   + (": " + ", ".join(below) if below else "") + "."]
     lines.append("")
-    lines += ["## Per problem (final regret: median [IQR]; win % of sweeper bayes against the peer)", ""]
+    lines += [f"## Per problem (final regret: median [IQR]; win % of {base} against the peer)", ""]
     header = "| problem | split | " + " | ".join(peers) + " | best peer / sweeper |"
     lines += [header, "|---" * (len(peers) + 3) + "|"]
     for prob in problems:
         ref = reference(prob, results)
         cells = []
-        mine = finals(results, SWEEPER, prob, ref) if SWEEPER in peers else None
+        mine = finals(results, base, prob, ref)
         for p in peers:
             v = finals(results, p, prob, ref)
             m, lo, hi = quartiles(v)
             cell = f"{m:.3g} [{lo:.3g}, {hi:.3g}]"
-            if mine is not None and p != SWEEPER:
+            if len(peers) > 1 and p != base:
                 cell += f" {100 * win_rate(mine, v):.0f}%"
             cells.append(cell)
         ratio = f"{ratios[prob]:.2f}" if prob in ratios else "-"

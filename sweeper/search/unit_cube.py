@@ -19,7 +19,7 @@ QUANTILE_RANGE = (0.001, 0.999)  # the part of a normal/log_normal/beta prior se
 # A categorical of 3 or more numbers listed in order (widths, batch sizes, layer counts): one
 # column, the value's position in the list, instead of one-hot columns, so that what a run says
 # about 96 also says something about 112. False: every categorical one-hot.
-ORDERED_NUMBERS = False
+ORDERED_NUMBERS = True
 
 
 class Columns:

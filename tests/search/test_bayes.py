@@ -351,3 +351,33 @@ def test_a_categoricals_columns_share_one_length_scale():
     assert np.ptp(per_column.ls[:8]) > 0
     # the shared fit is a real fit: its posterior follows the data
     assert np.corrcoef(shared.fitted_mean(), z)[0, 1] > 0.9
+
+
+def test_numbers_listed_in_order_are_one_column_by_their_position():
+    """A categorical of 3 or more numbers in order (either way) is one column, the value's
+    position in the list; a run gets the listed value itself, every position is drawn alike.
+    Strings, booleans, two values and numbers out of order stay one-hot."""
+    space = Space({"width": spec(distribution="categorical", values=[16, 32, 48, 64, 80, 96, 112, 128]),
+                   "bs": spec(distribution="categorical", values=[256, 64, 8.5]),
+                   "p": spec(distribution="categorical", values=[1, 2]),
+                   "shuffled": spec(distribution="categorical", values=[3, 1, 2]),
+                   "flags": spec(distribution="categorical", values=[False, True, 2]),
+                   "opt": spec(distribution="categorical", values=["adam", "sgd", "adamw"])})
+    cols = unit_cube.Columns(space.searchable)
+    widths = {p.path[0]: s.stop - s.start for p, s in zip(cols.params, cols.slices)}
+    assert widths == {"bs": 1, "flags": 3, "opt": 3, "p": 2, "shuffled": 3, "width": 1}
+    runs = [{"width": 112, "bs": 8.5, "p": 2, "shuffled": 1, "flags": True, "opt": "sgd"},
+            {"width": 16, "bs": 256, "p": 1, "shuffled": 3, "flags": 2, "opt": "adam"}]
+    X = cols.encode([space.flatten(r) for r in runs])
+    by_name = {p.path[0]: s for p, s in zip(cols.params, cols.slices)}
+    assert X[:, by_name["width"].start].tolist() == [6 / 7, 0.0]
+    assert X[:, by_name["bs"].start].tolist() == [1.0, 0.0]
+    back = [space.nest(dict(zip([p.path for p in cols.params], row))) for row in cols.decode(X)]
+    assert back == runs and type(back[0]["bs"]) is float and type(back[0]["width"]) is int
+    # a point between two positions runs the nearer value
+    X[0, by_name["width"].start] = 0.5 / 7 + 0.01
+    assert cols.decode(cols.snap(X.copy()))[0][[p.path[0] for p in cols.params].index("width")] == 32
+    drawn = cols.decode(cols.snap(cols.random(8000, np.random.default_rng(0))))
+    counts = np.unique([row[[p.path[0] for p in cols.params].index("width")] for row in drawn],
+                       return_counts=True)[1]
+    assert len(counts) == 8 and counts.min() > 900
