@@ -67,6 +67,8 @@ VARIANTS = {
     "y-yeojohnson": {"bayes.Y_TRANSFORM": "yeojohnson"},
     "y-compress-yeojohnson": {"bayes.Y_TRANSFORM": "compress-yeojohnson"},
     "y-yeojohnson-iqr": {"bayes.Y_TRANSFORM": "yeojohnson-iqr"},
+    "y-compress-fence": {"bayes.Y_TRANSFORM": "compress-fence"},
+    "y-copula": {"bayes.Y_TRANSFORM": "copula"},
     # a categorical's one-hot columns: a length scale each, or one shared (a Hamming-distance
     # kernel); measured before ordered numbers, so every categorical one-hot here
     "cat-column-ls": {"bayes.CATEGORICAL_LS": "column", "unit_cube.ORDERED_NUMBERS": False},
