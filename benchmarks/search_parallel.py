@@ -14,6 +14,7 @@ many suggestions repeated an earlier one exactly. Results are kept with the suit
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import sys
 import time
@@ -45,7 +46,7 @@ def main(argv=None) -> str:
            for prob in problems for peer in peers for w in widths}
     lines = ["# Parallel search: the same budget, K runs pending at a time", "",
              "Command: `" + _threads() + ".venv/bin/python benchmarks/search_parallel.py "
-             + " ".join(argv if argv is not None else sys.argv[1:]) + "`", "",
+             + shlex.join(argv if argv is not None else sys.argv[1:]) + "`", "",
              (f"{args.seeds} seeds x {args.runs} runs. Median final regret (as in the suite); "
               "\"x seq\" = the median at width K / the sequential median (above 1: worse than "
               "sequential); \"dup\" = suggestions that repeated an earlier one exactly, over all "

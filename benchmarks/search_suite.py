@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -193,7 +194,7 @@ def report(results, peers, problems, args, wall) -> str:
     base = SWEEPER if SWEEPER in peers else peers[-1]
     lines = [f"# Search suite: {len(problems)} problems, median regret over seeds (lower is better)", "",
              "Command: `" + _threads() + ".venv/bin/python benchmarks/search_suite.py "
-             + " ".join(sys.argv[1:]) + "`", "",
+             + shlex.join(sys.argv[1:]) + "`", "",
              (f"{args.seeds} seeds x {args.runs} runs per peer and problem (a problem's own budget where "
               "its description gives one)"
               + (f", {args.parallel} pending at a time" if args.parallel > 1 else ", sequential")

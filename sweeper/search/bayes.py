@@ -14,8 +14,8 @@ Search space. Each searchable parameter becomes one or more columns of a unit cu
   values differ (a Hamming distance, as Optuna's GP sampler): a length scale per value cost
   8 hyperparameters for a categorical of 8 widths, fitted from 10-20 runs. Measured on the
   dev problems with categoricals at 20 seeds (benchmarks/search_categorical.md): ahead
-  head-to-head on mixed (95 %), rf_breast_cancer, mlp_digits, even on mlp_iris, behind on
-  sgd_digits (35 %, same median).
+  head-to-head on mixed (83 %), mlp_digits (60 %), rf_breast_cancer (57 %), even on mlp_iris,
+  behind on sgd_digits (40 %, the same median).
 - a categorical of 3 or more numbers listed in order (widths, batch sizes: [16, 32, 64]) is one
   column instead, the value's position in the list (unit_cube.ORDERED_NUMBERS), snapped to a
   position, so that what a run says about one width also says something about its neighbours.
@@ -359,7 +359,7 @@ def _fence(y: np.ndarray) -> np.ndarray:
     the search drifts to the walls (a 2-D bowl with one such run: median 1.2 after 30 runs,
     random search 2.2; with the fence 0.22). On the 13 dev problems at 20 seeds the fence
     changes nothing that matters (benchmarks/search_ytail.md: same medians, head-to-head
-    44-51 %): their compressed values rarely reach it."""
+    44-50 %): their compressed values rarely reach it."""
     q1, q3 = np.percentile(y, [25, 75])
     return np.minimum(y, q3 + 3.0 * ((q3 - q1) or 1.0))
 

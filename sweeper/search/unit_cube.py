@@ -2,7 +2,8 @@
 and back, and the candidates drawn in it (random, perturbed, other categories).
 
 Linear for uniform forms, log for the log forms, the prior's quantile for normal, log_normal
-and beta (in QUANTILE_RANGE), one-hot for categoricals; int and q_ forms snapped with W&B's
+and beta (in QUANTILE_RANGE), one-hot for categoricals (one column, the list position, for
+numbers listed in order: ORDERED_NUMBERS); int and q_ forms snapped with W&B's
 round(x / q) * q, so that a candidate is scored at the point that will actually run.
 """
 
