@@ -98,6 +98,11 @@ def mlp_iris(p):
     return _cv(make_pipeline(StandardScaler(), model), "iris", scoring="neg_log_loss")
 
 
+# mlp_digits: a network sweep's usual shape at a small budget (dev; the seeds' CNN, held out, has
+# the same shape): widths as a categorical of 8 numbers, the optimizer as a categorical whose
+# good learning rates differ, a learning rate over 5 decades, a stepped batch size
+MLP_DIGITS_EPOCHS = 3
+
 def mlp_digits(p):
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
@@ -129,11 +134,6 @@ def elasticnet_diabetes(p):
                           ElasticNet(alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=300, tol=1e-3))
     return _cv(model, "diabetes", scale_y=True)
 
-
-# mlp_digits: a network sweep's usual shape at a small budget (dev; the seeds' CNN, held out, has
-# the same shape): widths as a categorical of 8 numbers, the optimizer as a categorical whose
-# good learning rates differ, a learning rate over 5 decades, a stepped batch size
-MLP_DIGITS_EPOCHS = 3
 
 MODELS = {
     "svr_diabetes": Problem({"C": log_uniform(1e-2, 1e3), "gamma": log_uniform(1e-4, 1.0),

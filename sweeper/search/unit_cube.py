@@ -28,16 +28,17 @@ class Columns:
 
     def __init__(self, params):
         self.params = params
-        self.slices, n = [], 0
-        for p in params:
-            width = len(p.spec["values"]) if _is_one_hot(p) else 1
-            self.slices.append(slice(n, n + width))
-            n += width
-        self.width = n
+        # how each parameter is placed, decided once: "one-hot", "ordered" (numbers listed in
+        # order: the position in the list) or "number"
+        self.kinds = [_kind(p) for p in params]
+        widths = [len(p.spec["values"]) if k == "one-hot" else 1 for p, k in zip(params, self.kinds)]
+        ends = np.cumsum(widths, dtype=int)
+        self.slices = [slice(int(end - w), int(end)) for end, w in zip(ends, widths)]
+        self.width = int(ends[-1]) if params else 0
         # the parameter each column belongs to (a categorical's one-hot columns share one)
-        self.groups = np.concatenate([np.full(s.stop - s.start, i) for i, s in enumerate(self.slices)]
-                                     ) if params else np.zeros(0, dtype=int)
-        self.categorical = [s for p, s in zip(params, self.slices) if _is_one_hot(p)]
+        self.groups = np.repeat(np.arange(len(params)), widths)
+        self.categorical = [s for k, s in zip(self.kinds, self.slices) if k == "one-hot"]
+        self.ordered = [(p, s) for p, k, s in zip(params, self.kinds, self.slices) if k == "ordered"]
         self.index = {p.path: {value_key(v): i for i, v in enumerate(p.spec["values"])}
                       for p in params if _is_categorical(p)}
 
@@ -45,13 +46,12 @@ class Columns:
         """{path: value} per run -> rows of the cube. Raises KeyError/ValueError if a value
         is missing or is not one of the parameter's (e.g. from an edited sweep)."""
         out = np.zeros((len(flat_runs), self.width))
-        for p, s in zip(self.params, self.slices):
-            if _is_one_hot(p):
+        for p, kind, s in zip(self.params, self.kinds, self.slices):
+            if kind == "one-hot":
                 for row, flat in enumerate(flat_runs):
                     out[row, s.start + self.index[p.path][value_key(flat[p.path])]] = 1.0
-            elif _is_categorical(p):  # ordered numbers: the position in the list
-                last = len(p.spec["values"]) - 1
-                out[:, s.start] = [self.index[p.path][value_key(flat[p.path])] / last for flat in flat_runs]
+            elif kind == "ordered":
+                out[:, s.start] = [self.index[p.path][value_key(flat[p.path])] / _last(p) for flat in flat_runs]
             else:
                 values = np.array([float(flat[p.path]) for flat in flat_runs])
                 out[:, s.start] = to_unit(p, values)
@@ -60,10 +60,10 @@ class Columns:
     def decode(self, X: np.ndarray) -> list[list]:
         """Rows of the cube -> each parameter's value, snapped and typed as the run gets it."""
         per_param = []
-        for p, s in zip(self.params, self.slices):
-            if _is_one_hot(p):
+        for p, kind, s in zip(self.params, self.kinds, self.slices):
+            if kind == "one-hot":
                 per_param.append([copy.deepcopy(p.spec["values"][i]) for i in X[:, s].argmax(1)])
-            elif _is_categorical(p):
+            elif kind == "ordered":
                 per_param.append([copy.deepcopy(p.spec["values"][i]) for i in _positions(p, X[:, s.start])])
             else:
                 per_param.append(_typed(p, _snap(p, from_unit(p, X[:, s.start]))))
@@ -72,11 +72,11 @@ class Columns:
     def snap(self, X: np.ndarray) -> np.ndarray:
         """Move candidates onto the points that can run: int and q grids, one-hot blocks."""
         X = np.clip(X, 0.0, 1.0)
-        for p, s in zip(self.params, self.slices):
-            if _is_one_hot(p):
+        for p, kind, s in zip(self.params, self.kinds, self.slices):
+            if kind == "one-hot":
                 X[:, s] = np.eye(s.stop - s.start)[X[:, s].argmax(1)]
-            elif _is_categorical(p):
-                X[:, s.start] = _positions(p, X[:, s.start]) / (len(p.spec["values"]) - 1)
+            elif kind == "ordered":
+                X[:, s.start] = _positions(p, X[:, s.start]) / _last(p)
             elif _is_quantized(p):
                 X[:, s.start] = to_unit(p, _snap(p, from_unit(p, X[:, s.start])))
         return X
@@ -85,10 +85,8 @@ class Columns:
         X = rng.random((n, self.width))
         for s in self.categorical:
             X[:, s] = np.eye(s.stop - s.start)[rng.integers(0, s.stop - s.start, n)]
-        for p, s in zip(self.params, self.slices):
-            if _is_categorical(p) and not _is_one_hot(p):  # every position equally often
-                last = len(p.spec["values"]) - 1
-                X[:, s.start] = rng.integers(0, last + 1, n) / last
+        for p, s in self.ordered:  # every position equally often
+            X[:, s.start] = rng.integers(0, _last(p) + 1, n) / _last(p)
         return X
 
     def perturb(self, centers: np.ndarray, n: int, rng, low: float, high: float) -> np.ndarray:
@@ -121,24 +119,29 @@ def _is_categorical(p) -> bool:
     return p.distribution in ("categorical", "categorical_w_probabilities")
 
 
-def _is_ordered_numbers(p) -> bool:
+def _kind(p) -> str:
+    """"one-hot" for a categorical, "ordered" for one of 3 or more numbers listed in order
+    (either way; ORDERED_NUMBERS), "number" for every other parameter."""
+    if not _is_categorical(p):
+        return "number"
     values = p.spec["values"]
-    if not ORDERED_NUMBERS or len(values) < 3 or p.distribution != "categorical":
-        return False
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
-        return False
-    steps = np.diff(np.array(values, dtype=float))
-    return bool(np.all(steps > 0) or np.all(steps < 0))
+    if (ORDERED_NUMBERS and p.distribution == "categorical" and len(values) >= 3
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in values)):
+        steps = np.diff(np.array(values, dtype=float))
+        if np.all(steps > 0) or np.all(steps < 0):
+            return "ordered"
+    return "one-hot"
 
 
-def _is_one_hot(p) -> bool:
-    return _is_categorical(p) and not _is_ordered_numbers(p)
+def _last(p) -> int:
+    """The last position in an ordered categorical's list."""
+    return len(p.spec["values"]) - 1
 
 
 def _positions(p, u: np.ndarray) -> np.ndarray:
     """The list positions nearest to unit-cube values u of an ordered categorical."""
-    last = len(p.spec["values"]) - 1
-    return np.clip(np.floor(np.clip(u, 0.0, 1.0) * last + 0.5), 0, last).astype(int)
+    return np.clip(np.floor(np.clip(u, 0.0, 1.0) * _last(p) + 0.5), 0, _last(p)).astype(int)
 
 
 def _is_quantized(p) -> bool:

@@ -382,10 +382,10 @@ def test_numbers_listed_in_order_are_one_column_by_their_position():
     assert X[:, by_name["bs"].start].tolist() == [1.0, 0.0]
     back = [space.nest(dict(zip([p.path for p in cols.params], row))) for row in cols.decode(X)]
     assert back == runs and type(back[0]["bs"]) is float and type(back[0]["width"]) is int
+    width = [p.path[0] for p in cols.params].index("width")
     # a point between two positions runs the nearer value
     X[0, by_name["width"].start] = 0.5 / 7 + 0.01
-    assert cols.decode(cols.snap(X.copy()))[0][[p.path[0] for p in cols.params].index("width")] == 32
+    assert cols.decode(cols.snap(X.copy()))[0][width] == 32
     drawn = cols.decode(cols.snap(cols.random(8000, np.random.default_rng(0))))
-    counts = np.unique([row[[p.path[0] for p in cols.params].index("width")] for row in drawn],
-                       return_counts=True)[1]
+    counts = np.unique([row[width] for row in drawn], return_counts=True)[1]
     assert len(counts) == 8 and counts.min() > 900

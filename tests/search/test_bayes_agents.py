@@ -56,3 +56,37 @@ parameters:
     # Crashed runs were part of what the model learned from (imputed as worst; avoiding the
     # region is measured in tests/test_bayes.py, where it is not at the mercy of 24 draws).
     assert any(r["state"] == "failed" for r in runs) or all(r["params"]["x"] <= 0.8 for r in runs)
+
+
+LISTED = '''
+import json, os, sys
+a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
+# each value exactly as the sweep file lists it: 64, not 64.0; 8.5 as 8.5
+if a["width"] not in ("16", "32", "64", "128") or a["bs"] not in ("256", "64", "8.5"):
+    sys.exit(f"unlisted value: {a}")
+loss = abs(int(a["width"]) - 64) / 64 + abs(float(a["lr"]) - 0.01) + (0.1 if a["opt"] == "sgd" else 0)
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": loss}) + "\\n")
+'''
+
+
+def test_numbers_listed_in_order_reach_the_program_as_listed(project):
+    """Numbers listed in order are one ordered column in the model (unit_cube.py); what the
+    model suggests is still the listed value itself, passed as the sweep file writes it."""
+    project.write("listed.py", LISTED)
+    sid = project.sweep("""
+program: listed.py
+method: bayes
+metric: {name: loss, goal: minimize}
+parameters:
+  width: {values: [16, 32, 64, 128]}
+  bs: {values: [256, 64, 8.5]}
+  opt: {values: [adam, sgd]}
+  lr: {distribution: log_uniform_values, min: 1.0e-4, max: 0.1}
+""")
+    agent = project.start_agent(sid, "--count", "16", "--output", "none")
+    assert agent.wait(300) == 0, agent.stderr.read()
+    runs = project.open().runs(sid)
+    assert len(runs) == 16 and {r["state"] for r in runs} == {"finished"}, [r["state"] for r in runs]
+    assert {type(r["params"]["width"]) for r in runs} == {int}
+    assert {r["params"]["bs"] for r in runs} <= {256, 64, 8.5}
