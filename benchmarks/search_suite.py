@@ -77,6 +77,12 @@ VARIANTS = {
     # a categorical of 3 or more numbers in order: one-hot, or one column (the list position)
     "one-hot-numbers": {"unit_cube.ORDERED_NUMBERS": False},
     "ordered-numbers": {"unit_cube.ORDERED_NUMBERS": True},
+    # the initial runs: independent draws, or a scrambled Sobol design by run position
+    "design-random": {"initial_design.DESIGN": "random"},
+    "design-sobol": {"initial_design.DESIGN": "sobol"},
+    # how many initial runs before the model: 10 (Optuna's GP sampler's count), or 5
+    "initial-10": {"bayes.N_INITIAL": 10, "initial_design.DESIGN": "random"},
+    "initial-5": {"bayes.N_INITIAL": 5, "initial_design.DESIGN": "random"},
 }
 
 
@@ -142,13 +148,23 @@ def run_job(peer_name: str, problem_name: str, seeds: int, runs: int, parallel: 
     path = RESULTS / f"{_slug(peer_name)}__{problem_name}__s{seeds}_r{runs}_p{parallel}.json"
     if path.exists() and peer_name not in FRESH:
         return json.loads(path.read_text())
+    # A kept result over fewer seeds is the first seeds of this one (a seed's sweep depends on
+    # the seed alone): only the seeds it lacks are run.
+    kept = {"rows": [], "wall": 0.0}
+    if peer_name not in FRESH:
+        fewer = [int(f.name.split("__")[-1].split("_")[0][1:]) for f in
+                 RESULTS.glob(f"{_slug(peer_name)}__{problem_name}__s*_r{runs}_p{parallel}.json")]
+        if fewer := [k for k in fewer if k < seeds]:
+            kept = json.loads((RESULTS / f"{_slug(peer_name)}__{problem_name}__s{max(fewer)}_r{runs}_p{parallel}.json").read_text())
     t = time.perf_counter()
     peer = Peer(peer_name)
     try:
-        rows = [run_seed(peer, PROBLEMS[problem_name], s, runs, parallel) for s in range(seeds)]
+        rows = kept["rows"] + [run_seed(peer, PROBLEMS[problem_name], s, runs, parallel)
+                               for s in range(len(kept["rows"]), seeds)]
     finally:
         peer.close()
-    out = {"peer": peer_name, "problem": problem_name, "rows": rows, "wall": time.perf_counter() - t}
+    out = {"peer": peer_name, "problem": problem_name, "rows": rows, "kept_seeds": len(kept["rows"]),
+           "wall": kept["wall"] + time.perf_counter() - t}
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(out))
     print(f"{peer_name} on {problem_name} (parallel {parallel}): {out['wall']:.0f} s", file=sys.stderr)
@@ -204,6 +220,15 @@ def report(results, peers, problems, args, wall) -> str:
               f"\"best peer / sweeper\" = the best other peer's median regret / {base}'s: 1 or "
               "more, its median is at least as good; the target is 0.8 or more. "
               f"Machine: {_machine()}. Wall time of the runs: {wall:.0f} s."), ""]
+    kept = {}
+    for (p, prob), res in results.items():
+        if res.get("kept_seeds") and p in peers and prob in problems:
+            kept.setdefault((p, res["kept_seeds"]), []).append(prob)
+    if kept:
+        lines += ["Seeds kept from an earlier, smaller run of the same peer and problem (a seed's "
+                  "sweep depends on the seed alone), the rest run now: "
+                  + "; ".join(f"{p}: seeds 0-{k - 1} on {len(probs)} problems"
+                              for (p, k), probs in sorted(kept.items())) + ".", ""]
     ranks = {p: {} for p in peers}
     ratios = {}
     for prob in problems:

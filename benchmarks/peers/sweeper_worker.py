@@ -35,7 +35,8 @@ class Sweeper:
         if METHOD == "random":
             params = self.space.sample(rng)
         else:
-            params = bayes.suggest(self.space, self.config, self.history, rng)
+            params = bayes.suggest(self.space, self.config, self.history, rng,
+                                   design=(self.seed, len(self.history)))
         # running until told: a pending point for the next asks (parallel agents)
         self.history.append({"params": params, "state": "running", "best_value": None,
                              "summary": {}, "superseded": False, "number": len(self.history)})

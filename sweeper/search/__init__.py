@@ -39,7 +39,8 @@ def choose(sweep: dict, history, retry_failed: bool = False):
         from . import bayes
         from .priors import as_history
         # Prior runs (a warm start) come first, numbered 0 and marked prior: observations only.
-        return bayes.suggest(space, config, as_history(config, history.priors()) + history.runs(), rng), None
+        return bayes.suggest(space, config, as_history(config, history.priors()) + history.runs(), rng,
+                             design=(zlib.crc32(sweep["id"].encode()), history.next_number - 1)), None
     raise ValueError(f"unknown method {method!r}")
 
 

@@ -37,8 +37,11 @@ far, or the imputed one.
 Initial points: until the sweep holds N_INITIAL = 10 runs (any state, superseded ones aside;
 the same count as Optuna's GP sampler), or while fewer than two values are known, suggestions
 are random draws, exactly as method random (the store seeds rng per run position, so agents
-starting together already differ). From Python, `suggest(..., n_initial=N)` overrides it; a
-sweep file has no key for it (W&B's schema has none).
+starting together already differ). From Python, `suggest(..., n_initial=N)` overrides the
+count; a sweep file has no key for it (W&B's schema has none). Measured and left out, on the
+13 dev problems at 20 seeds (benchmarks/search_initial.md): a space-filling (scrambled Sobol)
+design for these runs (initial_design.DESIGN, with design=(sweep seed, run position)), and
+N_INITIAL = 5; each as often behind as ahead.
 
 Pending runs (running ones, e.g. parallel agents): kriging believer. Each is taken to return
 the posterior mean at its point; the GP is conditioned on those fake values (not fitted on
@@ -98,6 +101,7 @@ import warnings
 
 import numpy as np
 
+from . import initial_design
 from .unit_cube import Columns
 
 N_INITIAL = 10            # random runs before the model takes over
@@ -124,17 +128,23 @@ Y_TRANSFORM = "compress-fence"
 CATEGORICAL_LS = "shared"
 
 
-def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None) -> dict:
-    """The nested parameters of the next run."""
+def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None = None,
+            design: tuple[int, int] | None = None) -> dict:
+    """The nested parameters of the next run. design: (the sweep's seed, this run's position),
+    for the initial runs' space-filling design; without it they are independent draws."""
     # in run order: the observation caps keep "the most recent" by position
     runs = sorted((r for r in history if not r.get("superseded")), key=lambda r: r.get("number", 0))
     params = space.searchable
+
+    def initial():
+        return space.sample(rng) if design is None else initial_design.point(space, *design, rng)
+
     if not params or len(runs) < (n_initial or N_INITIAL):
-        return space.sample(rng)
+        return initial()
     columns = Columns(params)
     X, y, pending = _observations(columns, space, config, runs)
     if len(y) < 2:
-        return space.sample(rng)
+        return initial()
     from threadpoolctl import threadpool_limits
 
     # BLAS threads only cost on matrices this small: several times slower on a busy machine.

@@ -227,6 +227,49 @@ class Param:
             return _quantize(x, s["q"]) if d == "q_beta" else x
         raise ValueError(f"unknown distribution {d}")
 
+    def at_quantile(self, u: float) -> Any:
+        """The value at quantile u in (0, 1) of this parameter's distribution: the same law as
+        `sample` when u is uniform, so a space-filling design in u keeps W&B's meaning."""
+        import statistics
+
+        d, s = self.distribution, self.spec
+        u = min(max(float(u), 1e-12), 1.0 - 1e-12)  # the open interval: ndtri(0) is -inf
+        if d == "constant":
+            return s["value"]
+        if d in ("categorical", "categorical_w_probabilities"):
+            values = s["values"]
+            p = s.get("probabilities")
+            weights = _normalized(p) if p else [1.0 / len(values)] * len(values)
+            total = 0.0
+            for value, w in zip(values, weights):
+                total += w
+                if u < total:
+                    return value
+            return next(v for v, w in zip(reversed(values), reversed(weights)) if w > 0)
+        if d == "int_uniform":
+            lo, hi = int(s["min"]), int(s["max"])
+            return min(lo + int(u * (hi - lo + 1)), hi)
+        if d in ("uniform", "q_uniform"):
+            x = s["min"] + u * (s["max"] - s["min"])
+            return _quantize(x, s["q"]) if d == "q_uniform" else float(x)
+        if d in ("log_uniform_values", "q_log_uniform_values"):
+            x = math.exp(math.log(s["min"]) + u * (math.log(s["max"]) - math.log(s["min"])))
+            return _quantize(x, s["q"]) if d.startswith("q_") else x
+        if d == "inv_log_uniform_values":
+            lo, hi = math.log(1 / s["max"]), math.log(1 / s["min"])
+            return 1.0 / math.exp(lo + u * (hi - lo))
+        if d in ("normal", "q_normal", "log_normal", "q_log_normal"):
+            # sigma 0 (or below, which numpy refuses to draw from) is the point mu
+            x = statistics.NormalDist(s["mu"], s["sigma"]).inv_cdf(u) if s["sigma"] > 0 else float(s["mu"])
+            x = math.exp(x) if "log" in d else x
+            return _quantize(x, s["q"]) if d.startswith("q_") else float(x)
+        if d in ("beta", "q_beta"):
+            from scipy import special
+
+            x = float(special.betaincinv(s["a"], s["b"], u))
+            return _quantize(x, s["q"]) if d == "q_beta" else x
+        raise ValueError(f"unknown distribution {d}")
+
 
 def _normalized(p):
     total = float(sum(p))

@@ -389,3 +389,29 @@ def test_numbers_listed_in_order_are_one_column_by_their_position():
     drawn = cols.decode(cols.snap(cols.random(8000, np.random.default_rng(0))))
     counts = np.unique([row[width] for row in drawn], return_counts=True)[1]
     assert len(counts) == 8 and counts.min() > 900
+
+
+def test_the_space_filling_design_left_off_spreads_the_first_runs(monkeypatch):
+    """The initial design measured in benchmarks/search_initial.md (off by default): switched on,
+    a sweep's first 8 runs, chosen as the store chooses them (by sweep and run position), put
+    one x in each eighth of its range, one lr in each eighth of its decades and each of 4
+    integers twice; every parameter form still gets a value of its own type and range."""
+    from sweeper.search import choose, initial_design
+
+    monkeypatch.setattr(initial_design, "DESIGN", "sobol")
+    sweep = {"id": "sweep-s", "config": {"method": "bayes", "metric": MIN, "parameters": {
+        "x": spec(distribution="uniform", min=0.0, max=1.0),
+        "lr": spec(distribution="log_uniform_values", min=1e-5, max=1e-1),
+        "n": spec(distribution="int_uniform", min=1, max=4)}}}
+    history = []
+    for i in range(8):
+        params, _ = choose(sweep, history)
+        history.append(run(params, None, "running", number=i + 1))
+    points = [r["params"] for r in history]
+    assert sorted(int(p["x"] * 8) for p in points) == list(range(8))
+    assert sorted(int((math.log10(p["lr"]) + 5) * 2) for p in points) == list(range(8))
+    assert sorted(p["n"] for p in points) == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert choose(sweep, history[:3])[0] == history[3]["params"]  # a replay draws the same point
+    every = Space(EVERY_FORM)
+    for i in range(16):
+        check_every_form(initial_design.point(every, 5, i, np.random.default_rng(i)))

@@ -86,6 +86,47 @@ def test_probabilities_are_respected():
     assert c["c"] / 10000 == pytest.approx(0.1, abs=0.02)
 
 
+EVERY_DISTRIBUTION = [
+    {"value": "fixed"},
+    {"values": ["a", "b", "c"]},
+    {"values": ["a", "b", "c", "d"], "probabilities": [0.5, 0.0, 0.3, 0.2]},
+    {"min": -3, "max": 7},
+    {"min": -1.0, "max": 2.0},
+    {"distribution": "q_uniform", "min": 32, "max": 256, "q": 8},
+    {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1},
+    {"distribution": "q_log_uniform_values", "min": 1, "max": 1000, "q": 1},
+    {"distribution": "inv_log_uniform_values", "min": 0.01, "max": 10.0},
+    {"distribution": "normal", "mu": 100, "sigma": 10},
+    {"distribution": "q_normal", "mu": 0, "sigma": 3, "q": 0.25},
+    {"distribution": "log_normal", "mu": 0.0, "sigma": 0.5},
+    {"distribution": "q_log_normal", "mu": 2.0, "sigma": 0.5, "q": 1},
+    {"distribution": "beta", "a": 2, "b": 5},
+    {"distribution": "q_beta", "a": 1, "b": 1, "q": 0.1},
+]
+
+
+@pytest.mark.parametrize("spec", EVERY_DISTRIBUTION, ids=lambda s: s.get("distribution") or ",".join(s))
+def test_a_value_at_a_quantile_has_the_law_of_a_random_draw(spec):
+    """Param.at_quantile, read at evenly spread quantiles, gives the distribution that `sample`
+    draws from (bayes's initial design relies on it to keep W&B's meaning), with its types."""
+    param = space_of({"p": spec}).params[0]
+    n = 4000
+    spread = [param.at_quantile((i + 0.5) / n) for i in range(n)]
+    drawn = draws(spec, n=n)
+    assert {type(x) for x in spread} == {type(x) for x in drawn}
+    counts, seen = Counter(map(repr, spread)), Counter(map(repr, drawn))
+    if len(seen) <= 11:  # discrete: the same values, as often
+        assert set(counts) == set(seen)
+        assert all(abs(counts[k] - seen[k]) < 0.05 * n for k in seen)
+    else:  # the value at quantile q has a share q of random draws below it (scale-free; a
+        # quantized value is an atom: q lies between the shares below and up to it)
+        drawn = np.array(drawn)
+        for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+            v = np.quantile(spread, q, method="nearest")
+            assert np.mean(drawn < v) - 0.03 <= q <= np.mean(drawn <= v) + 0.03
+    assert param.at_quantile(0.0) is not None and param.at_quantile(1.0) is not None  # the ends
+
+
 def test_any_yaml_values_and_nested():
     sp = space_of({"v": {"values": [None, True, [1, 2], {"k": "x"}]},
                    "opt": {"parameters": {"lr": {"value": 0.1}, "inner": {"parameters": {"z": {"value": 1}}}}}})
