@@ -90,4 +90,3 @@ parameters:
     assert len(runs) == 16 and {r["state"] for r in runs} == {"finished"}, [r["state"] for r in runs]
     assert {type(r["params"]["width"]) for r in runs} == {int}
     assert {r["params"]["bs"] for r in runs} <= {256, 64, 8.5}
-
