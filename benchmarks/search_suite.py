@@ -83,6 +83,10 @@ VARIANTS = {
     # how many initial runs before the model: 10 (Optuna's GP sampler's count), or 5
     "initial-10": {"bayes.N_INITIAL": 10, "initial_design.DESIGN": "random"},
     "initial-5": {"bayes.N_INITIAL": 5, "initial_design.DESIGN": "random"},
+    # the GP's noise floor: 1e-6 of the standardized variance, or 1e-9 (a noiseless objective
+    # interpolated to its last digits)
+    "noise-floor-1e-6": {"gp.NOISE_BOUNDS": [1e-6, 1.0]},
+    "noise-floor-1e-9": {"gp.NOISE_BOUNDS": [1e-9, 1.0]},
 }
 
 
