@@ -61,7 +61,7 @@ variance, fitted by maximum a posteriori from FIT_STARTS starting points, y stan
 _compress_tail squeezes the values worse than the median and _fence caps what is still far above
 the upper quartile (a run that diverged to 1e9). Priors: log length scale ~ N(0, 1)
 (length scales near the cube's width unless the data say otherwise), log amplitude ~ N(0, 1),
-log noise ~ N(log 1e-3, 2.5) in [1e-6, 1]. Every constant here was chosen on the suite's dev
+log noise ~ N(log 1e-3, 2.5) in [1e-9, 1] (gp.NOISE_BOUNDS). Every constant here was chosen on the suite's dev
 problems (benchmarks/search_suite.py, BENCHMARKS.md "Search suite"), not on one problem; e.g.
 BoTorch's length-scale prior (median 4 sqrt(d)) expects smoother functions and measured worse
 on the multimodal dev problems.

@@ -415,3 +415,21 @@ def test_the_space_filling_design_left_off_spreads_the_first_runs(monkeypatch):
     every = Space(EVERY_FORM)
     for i in range(16):
         check_every_form(initial_design.point(every, 5, i, np.random.default_rng(i)))
+
+
+def test_a_noiseless_objective_is_refined_to_its_last_digits():
+    """The GP's noise floor (gp.NOISE_BOUNDS) is low enough that a noiseless objective is
+    interpolated where the runs crowd near its optimum, instead of smoothed at a thousandth of
+    y's spread: Branin after 40 runs, median regret over 8 seeds 2.3e-5; with the floor of
+    before (1e-6) 8.9e-5 (benchmarks/search_noise_floor.md: 1.2e-5 against 1.1e-4 at 20 seeds)."""
+    space = Space({"x": spec(distribution="uniform", min=-5.0, max=10.0),
+                   "y": spec(distribution="uniform", min=0.0, max=15.0)})
+
+    def branin(p):
+        a, b = p["x"], p["y"]
+        return ((b - 5.1 / (4 * math.pi ** 2) * a ** 2 + 5 / math.pi * a - 6) ** 2
+                + 10 * (1 - 1 / (8 * math.pi)) * math.cos(a) + 10)
+
+    regrets = [min(r["best_value"] for r in drive(space, branin, 40, seed=seed)) - 0.397887
+               for seed in range(8)]
+    assert np.median(regrets) < 5e-5, sorted(regrets)
