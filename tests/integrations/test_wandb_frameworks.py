@@ -1,7 +1,7 @@
 """Training frameworks' W&B loggers, unchanged, under the real `sweeper agent`: Lightning's
 WandbLogger and Hugging Face's Trainer (report_to="wandb"), each on a tiny model built here,
-on CPU. Skipped where the framework is not installed (the examples extra brings Lightning;
-CI has it); Hugging Face's transformers is not in any extra (see the README)."""
+on CPU. Skipped where the framework is not installed (the examples extra brings both; CI has
+it)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ HF_TRAINER = """\
 
 
 def test_hugging_face_trainer_report_to_wandb_metrics_reach_the_store(project):
-    pytest.importorskip("transformers", reason="transformers is not installed (it is in no extra)")
+    pytest.importorskip("transformers", reason="transformers is not installed (the examples extra brings it)")
     pytest.importorskip("accelerate", reason="the Trainer needs accelerate")
     project.write("train_hf.py", textwrap.dedent(HF_TRAINER))
     sid = project.sweep("""
