@@ -154,6 +154,11 @@ class LaunchMixin:
             bits.append(f"best {printable(metric)} {tailer.best_value:.6g}")
         if values.get("stop_reason"):
             bits.append(printable(values["stop_reason"]))
+        missing = tailer.missing_metric() if state in ("finished", "stopped") else None
+        if missing:
+            # without it, bayes learns nothing from the run and hyperband and metric.target never act
+            bits.append(printable(missing) + " (the sweep file's metric.name must match a key the "
+                        "program logs)")
         if state == "interrupted":
             # Only a grid runs an interrupted point again by itself; `sweeper rerun` does it for any method.
             bits.append("its point will be run again" if self.config["method"] == "grid" else

@@ -50,6 +50,8 @@ class Tailer:
         self.sweep_id = run.get("sweep_id")
         metric = config.get("metric") or {}
         self.metric = metric.get("name")
+        # `val.loss` names {"val": {"loss": ...}} too, as W&B and every results table name nested keys
+        self.dotted = bool(self.metric) and "." in self.metric
         self.maximize = metric.get("goal") == "maximize"
         self.target = metric.get("target")
         self.et = config.get("early_terminate")
@@ -182,7 +184,7 @@ class Tailer:
 
     def _ingest(self, lines):
         now = time.time()
-        metric, maximize, bands = self.metric, self.maximize, bool(self.bands)
+        metric, maximize, bands, dotted = self.metric, self.maximize, bool(self.bands), self.dotted
         add_row, add_value, update = self.rows.append, self.values.append, self.summary.update
         at_band, add_band = self._at_band, self.band_rows.append
         seq, miter, best, best_step = self.seq, self.miter, self.best_value, self.best_step
@@ -203,6 +205,8 @@ class Tailer:
                 mval = mi = None
                 if metric is not None:
                     v = obj.get(metric)
+                    if v is None and dotted:
+                        v = _dotted(obj, metric)
                     mval = (v if isfinite(v) else None) if v.__class__ is float else _metric_value(v)
                     if mval is not None:
                         miter += 1
@@ -270,6 +274,25 @@ class Tailer:
 
     # ---- storing ------------------------------------------------------------------
 
+    def missing_metric(self) -> str | None:
+        """Why the run has no value of the sweep's metric, said so that a misspelt `metric.name` or
+        a program that logs elsewhere shows at the first run; None when it has one (or no metric)."""
+        if not self.metric or self.miter:
+            return None
+        name = repr(self.metric)
+        if self.seq == 0:
+            return f"it logged no {name} (no metrics lines came from it)"
+        last = self.summary.get(self.metric)
+        if last is None and self.dotted:
+            last = _dotted(self.summary, self.metric)
+        if _metric_value(last) is not None:
+            return None  # its summary has one (a W&B script may set it without logging it)
+        if last is not None:
+            return f"it logged no usable {name} (the last was {last!r}, not a finite number)"
+        keys = sorted(_leaf_keys(self.summary))
+        shown = ", ".join(keys[:12]) + (f" and {len(keys) - 12} more" if len(keys) > 12 else "")
+        return f"it logged no {name}; its metrics lines had: {shown or 'no keys'}"
+
     def run_values(self) -> dict:
         return {"summary": self.summary, "best_value": self.best_value, "best_step": self.best_step,
                 "n_lines": self.seq, "metric_iter": self.miter, "malformed": self.malformed}
@@ -329,6 +352,31 @@ def _metric_value(v) -> float | None:
     except OverflowError:
         return None
     return v if math.isfinite(v) else None
+
+
+def _dotted(obj: dict, name: str):
+    """The value at a dotted name through nested objects, every way the dots can split it
+    ("a.b.c": obj["a"]["b.c"], obj["a"]["b"]["c"], obj["a.b"]["c"]); None where there is none."""
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        sub = obj.get(".".join(parts[:i]))
+        if sub.__class__ is dict:
+            rest = ".".join(parts[i:])
+            v = sub.get(rest)
+            if v is None and "." in rest:
+                v = _dotted(sub, rest)
+            if v is not None:
+                return v
+    return None
+
+
+def _leaf_keys(obj: dict, prefix: str = "", depth: int = 0):
+    """The dotted names of obj's leaves, as the results tables name them (shallow: names, not data)."""
+    for key, value in obj.items():
+        if value.__class__ is dict and value and depth < 8:
+            yield from _leaf_keys(value, f"{prefix}{key}.", depth + 1)
+        else:
+            yield f"{prefix}{key}"
 
 
 def _too_deep(obj) -> bool:
