@@ -60,8 +60,12 @@ def analyze(sweep: dict, rows: list[dict], metric: Metric, seed: int = 0) -> Ana
         return Analysis(metric.name, metric.goal, n, [],
                         f"only {n} run{'s' if n != 1 else ''} with a value of {metric.name} "
                         f"(at least {MIN_RUNS} are needed)")
-    keys = [k for k in _varied_keys(sweep, scored)]
     y = [r["best"] for r in scored]
+    if min(y) == max(y):
+        return Analysis(metric.name, metric.goal, n, [],
+                        f"all {n} runs have the same value of {metric.name} ({y[0]:.6g}): nothing "
+                        "tells the parameters apart")
+    keys = [k for k in _varied_keys(sweep, scored)]
     columns = {k: [r["params"].get(k) for r in scored] for k in keys}
     kinds = {k: ("numeric" if all(is_number(v) for v in vals) else "categorical") for k, vals in columns.items()}
     distinct = {k: len({_hashable(v) for v in vals}) for k, vals in columns.items()}
@@ -129,13 +133,28 @@ def _forest_importance(keys, columns, kinds, y, seed) -> dict:
             owner.extend([k] * len(levels))
     X = np.hstack(blocks)
     forest = RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1, min_samples_leaf=1)
-    forest.fit(X, np.asarray(y, dtype=float))
+    forest.fit(X, _standardized(y))
     totals: dict = {k: 0.0 for k in keys}
     for k, share in zip(owner, forest.feature_importances_):
         totals[k] += float(share)
     whole = sum(totals.values())
     # A metric the forest cannot explain at all (every run the same) gives all zeros.
     return {k: (v / whole if whole > 0 else 0.0) for k, v in totals.items()}
+
+
+def _standardized(y):
+    """y at unit spread. scikit-learn's trees take a node whose variance is below about 1e-16 as
+    pure and never split it, so a metric that varies by 1e-8 (a loss near its floor, a metric
+    logged in odd units) would give every parameter no importance. The shares are the same at
+    any scale otherwise. Divided by its largest magnitude first, so that values near 1e308
+    cannot overflow."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    y = y / np.max(np.abs(y))
+    y = y - y.mean()
+    sd = y.std()
+    return y / sd if sd > 0 else y
 
 
 def _spearman(values, kind, y, listed) -> float | None:

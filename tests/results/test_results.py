@@ -356,6 +356,47 @@ parameters:
     assert set(by_key) == {"x", "big"} and by_key["x"]["importance"] > 0.9
 
 
+@pytest.mark.parametrize("scale", [1e-12, 1e12])
+def test_importance_of_a_metric_in_odd_units(project, scale):
+    # A forest's tree takes a node whose variance is below about 1e-16 as pure: a loss that varied
+    # by 1e-12 gave every parameter 0 importance (beside a correlation of +1).
+    sid = project.sweep(f"""
+program: bowl.py
+method: grid
+metric: {{name: loss, goal: minimize}}
+parameters:
+  x: {{values: [0.3, 0.45, 0.6, 0.8, 1.0]}}
+  y: {{values: [0.0, 0.5, 1.0]}}
+  noise: {{value: 0}}
+  scale: {{value: {scale}}}
+  lines: {{value: 1}}
+""")
+    assert project.agent(sid, "--output", "none").returncode == 0
+    result = strict_loads(project.cli("importance", sid, "--json", check=True).stdout)
+    by_key = {p["key"]: p for p in result["params"]}
+    assert result["note"] is None and by_key["x"]["importance"] > 0.95 and by_key["y"]["importance"] < 0.05
+    assert by_key["x"]["correlation"] == pytest.approx(1.0)
+
+
+def test_importance_of_a_metric_that_never_changes_says_so(project):
+    sid = project.sweep("""
+program: bowl.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  x: {value: 0.5}
+  y: {values: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}
+  noise: {value: 0}
+  lines: {value: 1}
+""")
+    assert project.agent(sid, "--output", "none").returncode == 0
+    proc = project.cli("importance", sid)
+    assert proc.returncode == 0 and proc.stderr == ""  # scipy's ConstantInputWarning was printed here
+    assert "all 6 runs have the same value of loss (1.4): nothing tells the parameters apart" in proc.stdout
+    result = strict_loads(project.cli("importance", sid, "--json", check=True).stdout)
+    assert result["params"] == [] and result["n_runs"] == 6 and "the same value" in result["note"]
+
+
 def test_importance_with_too_few_runs_says_so(project, edges):
     proc = project.cli("importance", edges)
     assert proc.returncode == 0
