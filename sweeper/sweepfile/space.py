@@ -361,6 +361,11 @@ class Space:
             out[p.path] = node
         return out
 
+    def point_key(self, nested: dict) -> tuple:
+        """The run's point among the searched parameters, comparable across runs (3 == 3.0)."""
+        flat = self.flatten(nested) if isinstance(nested, dict) else {}
+        return tuple(value_key(flat.get(p.path)) for p in self.searchable)
+
 
 def _leaves(parameters: dict, prefix: tuple):
     for name, spec in parameters.items():

@@ -433,3 +433,29 @@ def test_a_noiseless_objective_is_refined_to_its_last_digits():
     regrets = [min(r["best_value"] for r in drive(space, branin, 40, seed=seed)) - 0.397887
                for seed in range(8)]
     assert np.median(regrets) < 5e-5, sorted(regrets)
+
+
+def test_initial_runs_in_a_small_discrete_space_do_not_repeat_a_point():
+    # 18 points: ten independent draws repeat one in about 19 sweeps of 20 (the reviewer's sweep
+    # ran #3 = #1 and #9 = #2 with 8 points untried)
+    space = Space({"act": spec(distribution="categorical", values=["relu", "tanh"]),
+                   "bs": spec(distribution="categorical", values=[16, 32, 64]),
+                   "opt": spec(distribution="categorical", values=["adam", "sgd", "rmsprop"])})
+    for seed in range(20):
+        history = []
+        for i in range(bayes.N_INITIAL):
+            p = bayes.suggest(space, {"metric": MIN}, history, run_rng(f"sweep-{seed}", i))
+            history.append(run(p, float(i), number=i + 1))
+        points = [tuple(sorted(r["params"].items())) for r in history]
+        assert len(set(points)) == bayes.N_INITIAL, (seed, points)
+
+
+def test_initial_runs_keep_random_draws_where_no_point_repeats():
+    # a continuous space: the redraw never triggers, so the draws are method random's
+    space = Space({"x": spec(distribution="uniform", min=0.0, max=1.0),
+                   "c": spec(distribution="categorical", values=["a", "b"])})
+    history = []
+    for i in range(5):
+        p = bayes.suggest(space, {"metric": MIN}, history, run_rng("sweep-y", i))
+        assert p == space.sample(run_rng("sweep-y", i))
+        history.append(run(p, float(i), number=i + 1))

@@ -90,3 +90,29 @@ parameters:
     assert len(runs) == 16 and {r["state"] for r in runs} == {"finished"}, [r["state"] for r in runs]
     assert {type(r["params"]["width"]) for r in runs} == {int}
     assert {r["params"]["bs"] for r in runs} <= {256, 64, 8.5}
+
+
+def test_a_small_discrete_space_is_covered_without_repeats(project):
+    # three categoricals, 18 points: the first runs (random draws) repeated points while others
+    # were untried (#3 = #1, #9 = #2 in a user's sweep)
+    project.write("pick.py", '''
+import json, os, sys
+a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
+loss = {"relu": 0, "tanh": 1}[a["act"]] + int(a["bs"]) / 64 + {"adam": 0, "sgd": 1, "rmsprop": 2}[a["opt"]]
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": loss}) + "\\n")
+''')
+    sid = project.sweep("""
+program: pick.py
+method: bayes
+metric: {name: loss, goal: minimize}
+parameters:
+  act: {values: [relu, tanh]}
+  bs: {values: [16, 32, 64]}
+  opt: {values: [adam, sgd, rmsprop]}
+""")
+    proc = project.agent(sid, "--count", "14", "--output", "none", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
+    points = [(r["params"]["act"], r["params"]["bs"], r["params"]["opt"]) for r in runs]
+    assert len(points) == 14 and len(set(points)) == 14, points
