@@ -240,6 +240,9 @@ class Agent(LaunchMixin):
         if gpu is not None:
             line += f", on GPU {gpu}"
         line += f": {params_line(run['params']) or '(no parameters)'}"
+        if run.get("same_point_as"):
+            line += (f" (the same point as run #{run['same_point_as']}: bayes repeats one when every point "
+                     "of the space has a run)")
         metric = self.config.get("metric") or {}
         if metric.get("name"):
             best = self.store.best_value(self.sweep["id"], metric.get("goal") == "maximize")

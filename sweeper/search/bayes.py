@@ -302,11 +302,11 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
         C = columns.snap(columns.random(N_RANDOM, rng))
         mu, sd = model.predict(C)
         acq = -(mu - EXPLORE_BETA * sd)
-        return _pick(C, acq, X, pending)
+        return acquisition.pick(C, acq, X, pending, MIN_SEPARATION)
     if THOMPSON_EVERY and (len(y) - N_INITIAL) % THOMPSON_EVERY == THOMPSON_EVERY - 1:
         C = np.vstack([columns.snap(columns.random(400, rng)),
                        columns.perturb(X[order[:5]], 20, rng, 0.001, 0.3)])
-        return _pick(C, -_thompson(model, C, rng), X, pending)
+        return acquisition.pick(C, -_thompson(model, C, rng), X, pending, MIN_SEPARATION)
     C = np.vstack([columns.snap(columns.random(N_RANDOM, rng)),
                    columns.perturb(X[order[:5]], N_LOCAL // 5, rng, 0.001, 0.3)])
     acq = acquisition.score(model, C, target)
@@ -319,7 +319,7 @@ def _next_point(columns, X, y, pending, rng) -> np.ndarray:
     top = C[np.argsort(-acq)[:5]]
     new = np.vstack([climbed, columns.other_categories(np.vstack([top, climbed[:3], X[order[:3]]]))])
     C, acq = np.vstack([C, new]), np.concatenate([acq, acquisition.score(model, new, target)])
-    return _pick(C, acq, X, pending)
+    return acquisition.pick(C, acq, X, pending, MIN_SEPARATION)
 
 
 def _thompson(model, C, rng) -> np.ndarray:
@@ -405,16 +405,3 @@ def _compress_tail(y: np.ndarray) -> np.ndarray:
     median = np.median(y)
     scale = np.subtract(*np.percentile(y, [75, 25])) or 1.0
     return np.where(y > median, median + scale * np.log1p(np.maximum(y - median, 0) / scale), y)
-
-
-def _pick(C, acq, X, pending) -> np.ndarray:
-    """The best candidate that repeats no finished point and crowds no pending one."""
-    order = np.argsort(-acq)
-    for i in order[:200]:
-        c = C[i]
-        if len(X) and np.min(np.abs(X - c).sum(1)) < 1e-9:
-            continue
-        if len(pending) and np.min(np.linalg.norm(pending - c, axis=1)) < MIN_SEPARATION:
-            continue
-        return c
-    return C[order[0]]

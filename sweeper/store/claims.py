@@ -194,15 +194,16 @@ class ClaimsMixin:
         snapshot = Snapshot(others, run["number"], read_priors(conn, sweep["id"], lite))
         params, _ = choose(sweep, snapshot, retry_failed)
         claim_ms = (time.monotonic() - began) * 1000
+        same = _same_point(sweep, params, others)
         if locked:
-            return self._write_suggestion(conn, sweep["id"], run, params, claim_ms, None)
+            return self._write_suggestion(conn, sweep["id"], run, params, claim_ms, None, same)
         # What may get parameters after this read: the runs still unchosen in it, and later ones.
         floor = min([r["number"] - 1 for r in rows if _unchosen(r) and r["id"] != run["id"]]
                     + [max((r["number"] for r in others), default=0)])
-        return "stale", params, claim_ms, (floor, {r["id"] for r in others})
+        return "stale", params, claim_ms, (floor, {r["id"] for r in others}), same
 
     def _write_suggestion(self, conn, sweep_id: str, run: dict, params: dict, claim_ms: float,
-                          known: tuple | None) -> tuple:
+                          known: tuple | None, same: int | None = None) -> tuple:
         """("written", the run) | ("stale",) (a run got parameters after the suggestion read
         the runs) | ("lost",) (reaped). known: (floor, ids): every run numbered above floor that
         had parameters when they were read is in ids; None: the runs were read under the lock."""
@@ -215,7 +216,10 @@ class ClaimsMixin:
                 return ("stale",)
         if not sql.run(conn, sql.SET_PARAMS, lite, run=run["id"], params=dumps(params), claim_ms=claim_ms).rowcount:
             return ("lost",)
-        return "written", dict(run, params=params, claim_ms=claim_ms)
+        written = dict(run, params=params, claim_ms=claim_ms)
+        if same is not None:
+            written["same_point_as"] = same  # said when the run starts (the agent's line)
+        return "written", written
 
     def _queued_point(self, conn, sweep: dict, history, params: dict) -> int | None:
         """An enqueued parameter set's grid point, when it is one that no live run covers (a
@@ -265,3 +269,17 @@ class ClaimsMixin:
 def _unchosen(row) -> bool:
     """A run reserved by a claim whose parameters are being chosen (or were never: its agent died)."""
     return row["params"] == {}
+
+
+def _same_point(sweep: dict, params: dict, runs: list[dict]) -> int | None:
+    """The number of the first run with the point just suggested: bayes repeats one only when
+    the space (a small discrete one) has no untried point left, which its user should hear."""
+    from ..search import space_of
+
+    space = space_of(sweep)
+    if not space.searchable or not all("values" in p.spec or p.distribution.startswith(("q_", "int_"))
+                                       for p in space.searchable):
+        return None  # a continuous parameter: no two suggestions are the same point
+    key = space.point_key(params)
+    return next((r["number"] for r in runs if r.get("number") and not r.get("superseded")
+                 and isinstance(r.get("params"), dict) and space.point_key(r["params"]) == key), None)

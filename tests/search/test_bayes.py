@@ -459,3 +459,14 @@ def test_initial_runs_keep_random_draws_where_no_point_repeats():
         p = bayes.suggest(space, {"metric": MIN}, history, run_rng("sweep-y", i))
         assert p == space.sample(run_rng("sweep-y", i))
         history.append(run(p, float(i), number=i + 1))
+
+
+def test_a_discrete_space_is_run_through_before_any_point_repeats():
+    # 60 points: once the few points of highest acquisition have run, the 200 best candidates
+    # (drawn with repeats from 60 points) were all taken, and bayes repeated one while others
+    # were still untried
+    space = Space({"n": spec(distribution="int_uniform", min=0, max=29),
+                   "c": spec(distribution="categorical", values=["a", "b"])})
+    history = drive(space, lambda p: (p["n"] - 11) ** 2 / 100 + (p["c"] == "b"), 60)
+    points = [(r["params"]["n"], r["params"]["c"]) for r in history]
+    assert len(set(points)) == 60

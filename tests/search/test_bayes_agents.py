@@ -116,3 +116,32 @@ parameters:
     runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
     points = [(r["params"]["act"], r["params"]["bs"], r["params"]["opt"]) for r in runs]
     assert len(points) == 14 and len(set(points)) == 14, points
+
+
+def test_a_repeated_point_is_said_when_its_run_starts(project):
+    project.write("pick2.py", '''
+import json, os, sys
+a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": {"relu": 0, "tanh": 1}[a["act"]] + int(a["bs"]) / 64}) + "\\n")
+''')
+    sid = project.sweep("""
+program: pick2.py
+method: bayes
+metric: {name: loss, goal: minimize}
+parameters:
+  act: {values: [relu, tanh]}
+  bs: {values: [16, 32, 64]}
+""")
+    proc = project.agent(sid, "--count", "8", "--output", "none", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    starts = [line for line in proc.stderr.splitlines() if " starts [" in line]
+    assert len(starts) == 8
+    said = "(the same point as run #"
+    assert not any(said in line for line in starts[:6]), starts  # six points, six runs
+    runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
+    first = {(r["params"]["act"], r["params"]["bs"]): r["number"] for r in runs[:6]}
+    for line, r in zip(starts[6:], runs[6:]):
+        number = first[(r["params"]["act"], r["params"]["bs"])]
+        assert (f"(the same point as run #{number}: bayes repeats one when every point of the space "
+                "has a run)") in line
