@@ -191,7 +191,8 @@ def mark_failing(conn, sweep_id: str, streak: int, last: str) -> str:
     from .tables import sweeps
 
     why = (f"the sweep is failing: its last {streak} runs failed (the last: run {last}); fix the program, "
-           f"then `sweeper resume {sweep_id}`")
+           f"then `sweeper resume {sweep_id}` (if runs fail only for some parameters, resume and give "
+           "agents a higher --max-failures)")
     conn.execute(sweeps.update().where(sweeps.c.id == sweep_id, sweeps.c.state == "running")
                  .values(state="failing", ended_reason=why, updated_at=time.time()))
     return why

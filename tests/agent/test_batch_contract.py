@@ -95,6 +95,8 @@ def test_an_agent_with_a_tighter_guard_starts_no_run_on_a_sweep_already_past_it(
     tight = project.agent(sid, "--count", "2", "--max-failures", "3")
     assert tight.returncode == 6, tight.stderr
     assert "the sweep is failing: its last 4 runs failed" in tight.stderr
+    assert (f"then `sweeper resume {sid}` (if runs fail only for some parameters, resume and give agents "
+            "a higher --max-failures)") in tight.stderr
     assert len(project.open().runs(sid)) == 4 and project.open().get_sweep(sid)["state"] == "failing"
 
 
