@@ -79,7 +79,8 @@ def best(sweep_ref, fmt, store_url, as_json):
     """The best run's parameters (by the sweep metric and its goal).
 
     --json gives the run as a record: its ID, number, state, the metric's name, goal and value,
-    the parameters and the command line.
+    the parameters and the command line. A best run that failed (or was stopped) after logging
+    its value says so: in the YAML's first line, or as a note on stderr.
 
     \b
     Example:
@@ -98,6 +99,10 @@ def best(sweep_ref, fmt, store_url, as_json):
         metric = (sw["config"].get("metric") or {}).get("name")
         raise Fail(f"sweep {sw['id']} has no run with a value of its metric"
                    + (f" '{metric}'" if metric else " (it has no metric: key)") + " yet")
+    # A run may log its best value and then fail: said, since its command may not reproduce it.
+    ended = "" if run["state"] in ("finished", "running") else f" ({run['state']})"
+    if ended and not as_json and fmt != "yaml":
+        click.echo(f"note: run {run['id']} {run['state']} after logging this value", err=True)
     if as_json:
         metric = sw["config"]["metric"]
         emit_json(with_iso({"sweep_id": sw["id"], "run_id": run["id"], "id": run["id"], "number": run["number"],
@@ -112,7 +117,7 @@ def best(sweep_ref, fmt, store_url, as_json):
         emit_json(run["params"])
     elif fmt == "yaml":
         import yaml
-        click.echo(f"# run {run['id']}: {sw['config']['metric']['name']} = {run['best_value']}")
+        click.echo(f"# run {run['id']}{ended}: {sw['config']['metric']['name']} = {run['best_value']}")
         click.echo(yaml.safe_dump(run["params"], sort_keys=False).rstrip())
     else:
         from ..agents.command import function_name

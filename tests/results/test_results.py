@@ -549,6 +549,32 @@ def test_best_for_machines_the_record_and_the_value_alone(project, bowl):
     assert value == f"{top['best']!r}\n"
 
 
+def test_best_says_when_the_best_run_failed(project):
+    # a run that logs its best value and then fails was printed as if it had finished
+    project.write("logs_then_fails.py", """
+import json, os, sys
+loss = float(sys.argv[1].split("=")[1])
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": loss}) + "\\n")
+sys.exit(3 if loss < 1 else 0)
+""")
+    sid = project.sweep("""
+program: logs_then_fails.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  loss: {values: [2.0, 0.5, 1.5]}
+""")
+    project.agent(sid, "--output", "none", "--max-failures", "5")
+    record = strict_loads(project.cli("best", sid, "--json", check=True).stdout)
+    assert record["state"] == "failed" and record["params"] == {"loss": 0.5}
+    shown = project.cli("best", sid, check=True)
+    assert shown.stdout.startswith(f"# run {record['run_id']} (failed): loss = 0.5\n")
+    value = project.cli("best", sid, "--format", "value", check=True)
+    assert value.stdout == "0.5\n"  # what scripts read stays the value alone
+    assert value.stderr == f"note: run {record['run_id']} failed after logging this value\n"
+
+
 def test_json_timestamps_are_numbers_and_iso_8601(project, bowl):
     import datetime
 
