@@ -92,54 +92,42 @@ parameters:
     assert {r["params"]["bs"] for r in runs} <= {256, 64, 8.5}
 
 
+# A program over categoricals only: activation, batch size and (if given) optimizer.
+PICK = '''
+import json, os, sys
+a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
+loss = {"relu": 0, "tanh": 1}[a["act"]] + int(a["bs"]) / 64 + {"adam": 0, "sgd": 1, "rmsprop": 2}[a.get("opt", "adam")]
+with open(os.environ["SWEEPER_METRICS"], "a") as f:
+    f.write(json.dumps({"loss": loss}) + "\\n")
+'''
+
+
+def sweep_over_choices(project, parameters: str, count: int):
+    """A bayes sweep of PICK over the parameters given (YAML lines), run by one agent: (its
+    output, the runs in number order)."""
+    project.write("pick.py", PICK)
+    sid = project.sweep("program: pick.py\nmethod: bayes\nmetric: {name: loss, goal: minimize}\n"
+                        "parameters:\n" + parameters)
+    proc = project.agent(sid, "--count", str(count), "--output", "none", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc, sorted(project.open().runs(sid), key=lambda r: r["number"])
+
+
 def test_a_small_discrete_space_is_covered_without_repeats(project):
     # three categoricals, 18 points: the first runs (random draws) repeated points while others
     # were untried (#3 = #1, #9 = #2 in a user's sweep)
-    project.write("pick.py", '''
-import json, os, sys
-a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
-loss = {"relu": 0, "tanh": 1}[a["act"]] + int(a["bs"]) / 64 + {"adam": 0, "sgd": 1, "rmsprop": 2}[a["opt"]]
-with open(os.environ["SWEEPER_METRICS"], "a") as f:
-    f.write(json.dumps({"loss": loss}) + "\\n")
-''')
-    sid = project.sweep("""
-program: pick.py
-method: bayes
-metric: {name: loss, goal: minimize}
-parameters:
-  act: {values: [relu, tanh]}
-  bs: {values: [16, 32, 64]}
-  opt: {values: [adam, sgd, rmsprop]}
-""")
-    proc = project.agent(sid, "--count", "14", "--output", "none", timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
+    _, runs = sweep_over_choices(project, "  act: {values: [relu, tanh]}\n  bs: {values: [16, 32, 64]}\n"
+                                          "  opt: {values: [adam, sgd, rmsprop]}\n", 14)
     points = [(r["params"]["act"], r["params"]["bs"], r["params"]["opt"]) for r in runs]
     assert len(points) == 14 and len(set(points)) == 14, points
 
 
 def test_a_repeated_point_is_said_when_its_run_starts(project):
-    project.write("pick2.py", '''
-import json, os, sys
-a = dict(x[2:].split("=", 1) for x in sys.argv[1:] if x.startswith("--"))
-with open(os.environ["SWEEPER_METRICS"], "a") as f:
-    f.write(json.dumps({"loss": {"relu": 0, "tanh": 1}[a["act"]] + int(a["bs"]) / 64}) + "\\n")
-''')
-    sid = project.sweep("""
-program: pick2.py
-method: bayes
-metric: {name: loss, goal: minimize}
-parameters:
-  act: {values: [relu, tanh]}
-  bs: {values: [16, 32, 64]}
-""")
-    proc = project.agent(sid, "--count", "8", "--output", "none", timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    proc, runs = sweep_over_choices(project, "  act: {values: [relu, tanh]}\n  bs: {values: [16, 32, 64]}\n", 8)
     starts = [line for line in proc.stderr.splitlines() if " starts [" in line]
     assert len(starts) == 8
     said = "(the same point as run #"
     assert not any(said in line for line in starts[:6]), starts  # six points, six runs
-    runs = sorted(project.open().runs(sid), key=lambda r: r["number"])
     first = {(r["params"]["act"], r["params"]["bs"]): r["number"] for r in runs[:6]}
     for line, r in zip(starts[6:], runs[6:]):
         number = first[(r["params"]["act"], r["params"]["bs"])]
