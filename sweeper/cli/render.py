@@ -336,9 +336,15 @@ def print_run(record: dict):
     line("origin", {"queued": "enqueued by a user", "rerun": "a rerun of an earlier run's parameters"}
          .get(record.get("origin") or "", ""))
     if record["metric"]:
-        best = "no value" if record["best"] is None else f"best {number(record['best'])}" + (
-            f" at step {record['best_step']}" if record["best_step"] is not None else "")
-        line("metric", f"{safe(record['metric'])} ({record['goal']}): {best}, last {number(record['last'])}")
+        if record["best"] is not None:
+            shown = f"best {number(record['best'])}" + (
+                f" at step {record['best_step']}" if record["best_step"] is not None else "")
+            shown += f", last {safe(number(record['last']))}"
+        elif record["last"] is not None:  # NaN or another value that is not a finite number
+            shown = f"no finite value, last {safe(number(record['last']))}"
+        else:
+            shown = "not logged"
+        line("metric", f"{safe(record['metric'])} ({record['goal']}): {shown}")
     for i, (key, value) in enumerate(results.flatten(record["params"]).items()):
         line("params" if i == 0 else "", f"{safe(key)} = {safe(number(value) if not isinstance(value, str) else value)}")
     summary = {k: v for k, v in results.flatten(record["summary"]).items() if not k.startswith("_")}

@@ -76,3 +76,17 @@ def test_a_run_with_its_metric_says_nothing_more(project):
     sid = sweep_of(project, "epoch")
     proc = project.agent(sid, "--count", "1")
     assert proc.returncode == 0 and "best epoch 0" in proc.stderr and "logged no" not in proc.stderr
+
+
+def test_show_says_a_metric_was_not_logged_or_not_finite(project):
+    # `show` printed "val_loss (minimize): no value, last " with nothing after "last"
+    sid = sweep_of(project, "val_loss")
+    assert project.agent(sid, "--count", "1").returncode == 0
+    (run,) = project.open().runs(sid)
+    shown = project.cli("show", run["id"], env={"COLUMNS": "200"}, check=True).stdout
+    assert "val_loss (minimize): not logged\n" in shown
+    sid = sweep_of(project, "loss")
+    assert project.agent(sid, "--count", "1", env={"LOG": "nan"}).returncode == 0
+    (run,) = project.open().runs(sid)
+    shown = project.cli("show", run["id"], env={"COLUMNS": "200"}, check=True).stdout
+    assert "loss (minimize): no finite value, last NaN\n" in shown
