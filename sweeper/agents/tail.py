@@ -25,6 +25,7 @@ import threading
 import time
 from array import array
 
+from ..results.rows import flatten
 from ..search import hyperband
 
 BATCH_LINES = 20_000
@@ -206,7 +207,7 @@ class Tailer:
                 if metric is not None:
                     v = obj.get(metric)
                     if v is None and dotted:
-                        v = _dotted(obj, metric)
+                        v = flatten(obj).get(metric)
                     mval = (v if isfinite(v) else None) if v.__class__ is float else _metric_value(v)
                     if mval is not None:
                         miter += 1
@@ -282,14 +283,13 @@ class Tailer:
         name = repr(self.metric)
         if self.seq == 0:
             return f"it logged no {name} (no metrics lines came from it)"
-        last = self.summary.get(self.metric)
-        if last is None and self.dotted:
-            last = _dotted(self.summary, self.metric)
+        logged = flatten(self.summary)
+        last = logged.get(self.metric)
         if _metric_value(last) is not None:
             return None  # its summary has one (a W&B script may set it without logging it)
         if last is not None:
             return f"it logged no usable {name} (the last was {last!r}, not a finite number)"
-        keys = sorted(_leaf_keys(self.summary))
+        keys = sorted(logged)
         shown = ", ".join(keys[:12]) + (f" and {len(keys) - 12} more" if len(keys) > 12 else "")
         return f"it logged no {name}; its metrics lines had: {shown or 'no keys'}"
 
@@ -352,31 +352,6 @@ def _metric_value(v) -> float | None:
     except OverflowError:
         return None
     return v if math.isfinite(v) else None
-
-
-def _dotted(obj: dict, name: str):
-    """The value at a dotted name through nested objects, every way the dots can split it
-    ("a.b.c": obj["a"]["b.c"], obj["a"]["b"]["c"], obj["a.b"]["c"]); None where there is none."""
-    parts = name.split(".")
-    for i in range(1, len(parts)):
-        sub = obj.get(".".join(parts[:i]))
-        if sub.__class__ is dict:
-            rest = ".".join(parts[i:])
-            v = sub.get(rest)
-            if v is None and "." in rest:
-                v = _dotted(sub, rest)
-            if v is not None:
-                return v
-    return None
-
-
-def _leaf_keys(obj: dict, prefix: str = "", depth: int = 0):
-    """The dotted names of obj's leaves, as the results tables name them (shallow: names, not data)."""
-    for key, value in obj.items():
-        if value.__class__ is dict and value and depth < 8:
-            yield from _leaf_keys(value, f"{prefix}{key}.", depth + 1)
-        else:
-            yield f"{prefix}{key}"
 
 
 def _too_deep(obj) -> bool:

@@ -95,25 +95,16 @@ def distinct_top(C: np.ndarray, acq: np.ndarray, k: int, min_dist: float = 1e-3)
 
 
 def pick(C, acq, X, pending, min_separation: float) -> np.ndarray:
-    """The best candidate that repeats no finished point and crowds no pending one."""
-    order = np.argsort(-acq)
-    for i in order[:200]:
-        c = C[i]
-        if len(X) and np.min(np.abs(X - c).sum(1)) < 1e-9:
-            continue
-        if len(pending) and np.min(np.linalg.norm(pending - c, axis=1)) < min_separation:
-            continue
-        return c
-    # None of the 200 best will do (a small discrete space nearly all run): the best candidate
-    # that crowds no pending point, else one that repeats no finished point, else the best.
-    ranked = C[order]
-    fresh = np.ones(len(ranked), bool)
-    if len(X):
-        fresh = np.abs(ranked[:, None, :] - X[None, :, :]).sum(2).min(1) >= 1e-9
-    free = fresh.copy()
-    if len(pending):
-        free &= np.linalg.norm(ranked[:, None, :] - pending[None, :, :], axis=2).min(1) >= min_separation
-    for ok in (free, fresh):
-        if ok.any():
-            return ranked[np.argmax(ok)]
-    return ranked[0]
+    """The best candidate that repeats no finished point and crowds no pending one; else (a small
+    discrete space nearly all run) the best that repeats no finished point; else the best."""
+    ranked = C[np.argsort(-acq)]
+    for cands in (ranked[:200], ranked):  # every candidate only when none of the 200 best will do
+        fresh = np.ones(len(cands), bool)
+        if len(X):
+            fresh = np.abs(cands[:, None, :] - X[None, :, :]).sum(2).min(1) >= 1e-9
+        free = fresh.copy()
+        if len(pending):
+            free &= np.linalg.norm(cands[:, None, :] - pending[None, :, :], axis=2).min(1) >= min_separation
+        if free.any():
+            return cands[np.argmax(free)]
+    return cands[np.argmax(fresh)] if fresh.any() else ranked[0]

@@ -138,11 +138,8 @@ def suggest(space, config: dict, history: list[dict], rng, n_initial: int | None
     runs = sorted((r for r in history if not r.get("superseded")), key=lambda r: r.get("number", 0))
     params = space.searchable
 
-    def draw():
-        return space.sample(rng) if design is None else initial_design.point(space, *design, rng)
-
     def initial():
-        point = draw()
+        point = space.sample(rng) if design is None else initial_design.point(space, *design, rng)
         taken = {space.point_key(r["params"]) for r in runs} if params else ()
         for _ in range(REDRAWS):
             if space.point_key(point) not in taken:
